@@ -1,0 +1,13 @@
+"""convlayers: the convolutional layers of Keras, DL4J and Wolfram, exact and fast, on PyTorch.
+
+>>> import numpy as np, convlayers
+>>> convlayers.Conv2D(8, 3, padding="same")(np.zeros((2, 28, 28, 1), "float32")).shape
+(2, 28, 28, 8)
+"""
+
+from . import activations, constraints, geometry, initializers, ops, regularizers
+from .layers import *  # noqa: F401,F403  (the public layer classes)
+from .layers import __all__ as _layer_names
+
+__version__ = "0.1.0"
+__all__ = ["activations", "constraints", "geometry", "initializers", "ops", "regularizers", *_layer_names]

@@ -1,0 +1,301 @@
+"""The Keras layer protocol on a plain ``torch.nn.Module``.
+
+A layer canonicalises its arguments once in ``__init__``, creates its
+parameters in ``build`` (explicitly, or lazily on the first call, when the
+input shape is known), and then behaves as an ordinary module: its weights are
+``nn.Parameter`` objects, so ``state_dict``, optimizers, ``torch.compile`` and
+DDP see them. On top of that it speaks Keras: ``get_weights``/``set_weights`` in
+Keras layout, ``get_config``/``from_config``, ``compute_output_shape``,
+``count_params``, ``losses`` and ``apply_constraints``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from contextlib import nullcontext
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import regularizers
+from .weights import Weight, WeightLayout, initial_value
+
+Shape = tuple[int | None, ...]
+
+_DTYPES = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+}
+_KERAS_KWARGS = frozenset({"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast"})
+_name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``'Conv2DTranspose'`` -> ``'conv2d_transpose'``.
+
+    >>> snake_case("DepthwiseConv2D"), snake_case("UpSampling2D")
+    ('depthwise_conv2d', 'up_sampling2d')
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """``base``, then ``base_1``, ``base_2``... as Keras names layers."""
+    index = next(_name_counters[base])
+    return base if index == 0 else f"{base}_{index}"
+
+
+def resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
+    """Accept ``None``, a name, a ``torch.dtype`` or Keras 3's ``DTypePolicy`` config dict."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
+        return dtype
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name")
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return _DTYPES[dtype]
+    raise ValueError(f"{owner}: invalid `dtype`; expected one of {sorted(_DTYPES)}. Received dtype={dtype!r}.")
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return next(name for name, value in _DTYPES.items() if value == dtype)
+
+
+class Layer(nn.Module):
+    """Base class of every convlayers layer.
+
+    Subclasses implement ``_build(input_shape)`` (create weights with
+    :meth:`add_weight`), ``call(x)`` (tensor in, tensor out),
+    ``compute_output_shape(input_shape)``, ``_check_input_shape(shape)`` and
+    ``_config()`` (their own constructor arguments).
+
+    Keyword arguments every layer accepts: ``name``, ``trainable``, ``dtype``
+    (``'float32'`` default, ``'float64'``, ``'float16'``, ``'bfloat16'`` or a Keras
+    ``DTypePolicy`` dict), ``activity_regularizer``, and Keras's ``input_shape``,
+    ``batch_input_shape``, ``batch_size``, ``input_dim`` (read by models) and
+    ``weights`` (initial weights in Keras layout, set at build).
+    """
+
+    #: Floating layers cast their inputs to the layer's dtype, as Keras autocasts.
+    casts_inputs = True
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        unknown = sorted(set(kwargs) - _KERAS_KWARGS)
+        if unknown:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {unknown}. "
+                f"Allowed beyond the layer's own arguments: name, trainable, dtype, "
+                f"activity_regularizer, {', '.join(sorted(_KERAS_KWARGS))}."
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: `name` must be a string. Received name={name!r}.")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.dtype = resolve_dtype(dtype, self.owner)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self._trainable = bool(trainable)
+        self._weight_records: list[Weight] = []
+        self._activity_losses: list[torch.Tensor] = []
+        self._build_input_shape: Shape | None = None
+        self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
+        self._initial_weights = kwargs.get("weights")
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def owner(self) -> str:
+        """How error messages name this layer: class and name."""
+        return f"{type(self).__name__} {getattr(self, 'name', None) or ''!r}".replace(" ''", "")
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for parameter in self.parameters():
+            parameter.requires_grad_(self._trainable)
+
+    # -- building ---------------------------------------------------------------------------
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch dims included)."""
+        shape = tuple(None if d is None else int(d) for d in input_shape)
+        self._check_input_shape(shape)
+        self._build(shape)
+        self.built = True
+        self._build_input_shape = shape
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def _build(self, input_shape: Shape) -> None:
+        """Create weights; layers without weights need nothing here."""
+
+    def _check_input_shape(self, shape: Shape) -> None:
+        """Raise a ``ValueError`` naming the layer if ``shape`` cannot be processed."""
+
+    def add_weight(
+        self,
+        name: str,
+        keras_shape: tuple[int, ...],
+        *,
+        initializer: Callable[..., Any],
+        layout: WeightLayout = WeightLayout(),
+        regularizer: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        constraint: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> nn.Parameter:
+        """Create, register and return a parameter; Keras sees it as ``keras_shape``."""
+        record = Weight(name, tuple(keras_shape), layout, regularizer, constraint)
+        parameter = nn.Parameter(initial_value(initializer, record, self.dtype), requires_grad=self._trainable)
+        self.register_parameter(name, parameter)
+        self._weight_records.append(record)
+        return parameter
+
+    # -- calling ----------------------------------------------------------------------------
+    def forward(self, inputs: Any) -> Any:
+        """Apply the layer: a tensor gives a tensor (autograd intact), an array gives an array."""
+        is_tensor = isinstance(inputs, torch.Tensor)
+        x = inputs if is_tensor else torch.as_tensor(np.asarray(inputs))
+        if self.casts_inputs and x.dtype != self.dtype:
+            x = x.to(self.dtype)
+        if not self.built:
+            self.build(tuple(x.shape))
+            if x.device.type != "cpu":
+                self.to(x.device)
+        else:
+            self._check_input_shape(tuple(x.shape))
+        with nullcontext() if is_tensor else torch.no_grad():
+            y = self.call(x)
+            self._activity_losses = [self.activity_regularizer(y)] if self.activity_regularizer else []
+        return y if is_tensor else y.cpu().numpy()
+
+    def call(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
+        raise NotImplementedError
+
+    # -- weights ---------------------------------------------------------------------------
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{self.owner}: cannot {what} before the layer is built; call it on data "
+                f"or call `build(input_shape)` first."
+            )
+
+    def _parameters_in_order(self) -> list[tuple[Weight, nn.Parameter]]:
+        return [(record, getattr(self, record.name)) for record in self._weight_records]
+
+    @property
+    def weights(self) -> list[nn.Parameter]:
+        """The parameters in Keras's weight order."""
+        return [parameter for _, parameter in self._parameters_in_order()]
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        return self.weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        return [] if self.trainable else self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as NumPy arrays in Keras layout and order (e.g. ``[kernel, bias]``)."""
+        return [
+            record.layout.to_keras(parameter.detach()).cpu().numpy().copy()
+            for record, parameter in self._parameters_in_order()
+        ]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set every weight from arrays in Keras layout; nothing changes unless all fit."""
+        self._require_built("set weights")
+        records = self._weight_records
+        expected = "[" + ", ".join(r.describe() for r in records) + "]"
+        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+            raise TypeError(f"{self.owner}: set_weights expects a list of arrays {expected}. Received {type(weights).__name__}.")
+        if len(weights) != len(records):
+            raise ValueError(
+                f"{self.owner}: set_weights expects {len(records)} arrays {expected}. "
+                f"Received {len(weights)} arrays."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for record, array in zip(records, arrays):
+            if tuple(array.shape) != record.keras_shape:
+                raise ValueError(
+                    f"{self.owner}: weight `{record.name}` must have shape {record.keras_shape} "
+                    f"(Keras layout). Received an array of shape {tuple(array.shape)}."
+                )
+        with torch.no_grad():
+            for (record, parameter), array in zip(self._parameters_in_order(), arrays):
+                value = torch.as_tensor(array, dtype=parameter.dtype, device=parameter.device)
+                parameter.copy_(record.layout.to_storage(value))
+
+    def count_params(self) -> int:
+        """The number of scalars in the layer's weights."""
+        self._require_built("count its parameters")
+        return sum(p.numel() for p in self.weights)
+
+    # -- regularization and constraints -----------------------------------------------------
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Weight-regularization terms (from the current weights), then the activity terms of the last call."""
+        terms = [
+            record.regularizer(record.layout.to_keras(parameter))
+            for record, parameter in self._parameters_in_order()
+            if record.regularizer is not None
+        ]
+        return terms + list(self._activity_losses)
+
+    def apply_constraints(self) -> None:
+        """Project constrained weights back onto their sets (call after each optimizer step)."""
+        with torch.no_grad():
+            for record, parameter in self._parameters_in_order():
+                if record.constraint is not None:
+                    keras_value = record.constraint(record.layout.to_keras(parameter))
+                    parameter.copy_(record.layout.to_storage(keras_value))
+
+    # -- configuration ----------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Keras-3-style config: ``name``, ``trainable``, ``dtype``, then the layer's arguments."""
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {
+                "module": "keras",
+                "class_name": "DTypePolicy",
+                "config": {"name": dtype_name(self.dtype)},
+                "registered_name": None,
+            },
+        }
+        config.update(self._config())
+        if self.activity_regularizer is not None and "activity_regularizer" not in config:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    def _config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Layer":
+        """Rebuild a layer from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"

@@ -1,0 +1,89 @@
+"""Weight records: a parameter, its Keras name and layout, and how to map between layouts.
+
+Keras stores kernels spatial-first (``kernel_size + (in, out)``); PyTorch's
+kernels want ``(out, in, *kernel_size)``. Parameters are stored in the layout
+``ops`` consumes; :class:`WeightLayout` converts at the boundary (``get_weights``,
+``set_weights``, regularizers, constraints, initializers), never in the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """The identity mapping: the Keras layout is the storage layout (biases)."""
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return keras
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored
+
+
+@dataclass(frozen=True)
+class SpatialFirstKernel(WeightLayout):
+    """Keras ``kernel_size + (a, b)`` <-> PyTorch ``(b, a) + kernel_size``.
+
+    Serves convolution kernels ``(k, in/groups, filters)`` -> ``(filters, in/groups, k)``
+    and transposed ones ``(k, filters, in)`` -> ``(in, filters, k)``.
+
+    >>> SpatialFirstKernel(2).to_storage(torch.zeros(3, 5, 4, 8)).shape
+    torch.Size([8, 4, 3, 5])
+    """
+
+    rank: int
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return keras.permute(self.rank + 1, self.rank, *range(self.rank))
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored.permute(*range(2, self.rank + 2), 1, 0)
+
+
+@dataclass(frozen=True)
+class DepthwiseKernel(WeightLayout):
+    """Keras ``kernel_size + (C, depth_multiplier)`` <-> PyTorch ``(C * dm, 1) + kernel_size``.
+
+    Output channel ``c * dm + m`` is input channel ``c``'s ``m``-th filter, as in Keras.
+
+    >>> DepthwiseKernel(1, 2).to_storage(torch.zeros(3, 4, 2)).shape
+    torch.Size([8, 1, 3])
+    """
+
+    rank: int
+    depth_multiplier: int
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        spatial = tuple(keras.shape[: self.rank])
+        flat = keras.reshape(spatial + (-1,))
+        return flat.permute(self.rank, *range(self.rank)).unsqueeze(1)
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        spatial = tuple(stored.shape[2:])
+        flat = stored.squeeze(1).permute(*range(1, self.rank + 1), 0)
+        return flat.reshape(spatial + (-1, self.depth_multiplier))
+
+
+@dataclass
+class Weight:
+    """One weight of a layer, in the order Keras lists it."""
+
+    name: str
+    keras_shape: tuple[int, ...]
+    layout: WeightLayout
+    regularizer: Callable[[torch.Tensor], torch.Tensor] | None = None
+    constraint: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    def describe(self) -> str:
+        return f"{self.name} {self.keras_shape}"
+
+
+def initial_value(initializer: Any, weight: Weight, dtype: torch.dtype) -> torch.Tensor:
+    """Draw an initial value in Keras layout (Keras's fans) and store it in storage layout."""
+    keras_value = torch.as_tensor(initializer(weight.keras_shape, dtype=dtype), dtype=dtype)
+    return weight.layout.to_storage(keras_value).contiguous()

@@ -1,0 +1,49 @@
+"""Sliding-window layers (convolution, pooling): the check that the window fits the input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..geometry import WindowGeometry
+from .base import Shape
+from .spatial import SpatialLayer
+
+
+def serialize_padding(padding: Any) -> Any:
+    """A mode name stays a string; explicit pairs become JSON-friendly lists.
+
+    >>> serialize_padding("same"), serialize_padding(((1, 0), (2, 2)))
+    ('same', [[1, 0], [2, 2]])
+    """
+    return padding if isinstance(padding, str) else [list(pair) for pair in padding]
+
+
+class WindowLayer(SpatialLayer):
+    """A spatial layer with a sliding window: validates that the window fits the input."""
+
+    geometry: WindowGeometry
+
+    def _window_text(self, axis: int) -> str:
+        """How the error names the window's arguments along ``axis``."""
+        return (
+            f"kernel_size={self.geometry.kernel_size[axis]}, "
+            f"dilation_rate={self.geometry.dilation_rate[axis]}"
+        )
+
+    def _check_window_fits(self, shape: Shape) -> None:
+        _, spatial, _ = self.split_shape(shape)
+        outputs = self.geometry.output_sizes(spatial)
+        pads = self.geometry.pads(spatial)
+        for axis, (size, out) in enumerate(zip(spatial, outputs)):
+            if out is not None and out <= 0:
+                span = self.geometry.effective_kernel_size[axis]
+                raise ValueError(
+                    f"{self.owner}: the window does not fit the input along spatial dim {axis + 1}: "
+                    f"input size {size} with padding {pads[axis]} is smaller than the effective "
+                    f"window {span} ({self._window_text(axis)}); computed output size "
+                    f"would be {out}. Received input shape {shape}, padding={self.geometry.padding!r}."
+                )
+
+    def _check_input_shape(self, shape: Shape) -> None:
+        super()._check_input_shape(shape)
+        self._check_window_fits(shape)
