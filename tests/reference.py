@@ -262,3 +262,29 @@ def upsample(x, factors, method):
             weight = np.prod([w for _, w in combo])
             y[(slice(None), slice(None)) + position] += weight * x[(slice(None), slice(None)) + tuple(i for i, _ in combo)]
     return y
+
+
+def mode_pads(padding, sizes, kernel, strides, dilation):
+    """Explicit (begin, end) pairs for a padding mode, from the formulas of keras.md section 2 (explicit pairs pass through)."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    if padding == "same":
+        return [same_pads(n, k, s, d) for n, k, s, d in zip(sizes, kernel, strides, dilation)]
+    if padding == "causal":
+        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
+    if padding == "full":
+        return [((k - 1) * d,) * 2 for k, d in zip(kernel, dilation)]
+    return padding
+
+
+def explicit_pads(padding, sizes, k, s, d):
+    """Per-dim ``(begin, end)`` pairs of every core padding mode, from the definitions in keras.md 2.2-2.3."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    if padding == "same":
+        return [same_pads(n, ki, si, di) for n, ki, si, di in zip(sizes, k, s, d)]
+    if padding == "causal":
+        return [((ki - 1) * di, 0) for ki, di in zip(k, d)]
+    if padding == "full":
+        return [((ki - 1) * di,) * 2 for ki, di in zip(k, d)]
+    return padding

@@ -10,21 +10,9 @@ import torch
 import convlayers
 from convlayers import Conv1D, Conv2D, Conv3D
 from reference import conv as np_conv
-from reference import same_pads, to_channels_first, to_channels_last
+from reference import mode_pads, to_channels_last
 
 CONV = {1: Conv1D, 2: Conv2D, 3: Conv3D}
-
-
-def _reference_pads(padding, sizes, k, s, d):
-    if padding == "valid":
-        return [(0, 0)] * len(sizes)
-    if padding == "same":
-        return [same_pads(n, ki, si, di) for n, ki, si, di in zip(sizes, k, s, d)]
-    if padding == "causal":
-        return [((ki - 1) * di, 0) for ki, di in zip(k, d)]
-    if padding == "full":
-        return [((ki - 1) * di,) * 2 for ki, di in zip(k, d)]
-    return padding
 
 
 def _configs():
@@ -54,7 +42,7 @@ def test_values_against_numpy_reference(rank, k, s, d, padding, data_format, gro
     bias = rng.standard_normal(filters).astype(np.float32)
     layer.set_weights([kernel, bias])
     y = layer(x)
-    pads = _reference_pads(padding, sizes, k, s, d)
+    pads = mode_pads(padding, sizes, k, s, d)
     expected = np_conv(x_cf, kernel, bias, pads=pads, strides=s, dilation=d, groups=groups)
     if data_format == "channels_last":
         expected = to_channels_last(expected)
@@ -300,3 +288,20 @@ def test_shape_errors_at_build_and_call():
         layer.compute_output_shape((1, 2, 5, 3))
     with pytest.raises(ValueError, match=r"count its parameters"):
         Conv2D(2, 3).count_params()
+
+
+def test_numpy_output_never_aliases_the_input_array():
+    x = np.arange(2 * 6 * 6 * 1, dtype=np.float32).reshape(2, 6, 6, 1)
+    y = convlayers.Cropping2D(1)(x)
+    assert not np.shares_memory(x, y)
+    y[...] = -1
+    assert x.min() == 0
+
+
+def test_state_dict_follows_keras_weight_order():
+    layer = Conv2D(2, 3)
+    layer.build((1, 5, 5, 1))
+    assert list(layer.state_dict()) == ["kernel", "bias"]
+    no_bias = Conv2D(2, 3, use_bias=False)
+    no_bias.build((1, 5, 5, 1))
+    assert list(no_bias.state_dict()) == ["kernel"] and no_bias.bias is None

@@ -28,14 +28,25 @@ def _load_corpus():
 
 
 CASES, ARRAYS = _load_corpus()
-CONV_KINDS = {"Conv1D", "Conv2D", "Conv3D"}
+CONV_KINDS = {
+    "Conv1D", "Conv2D", "Conv3D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+}
+# Weightless: their `weights` lists are empty, and set_weights([]) must accept that.
+RESHAPING_KINDS = {
+    "Cropping1D", "Cropping2D", "Cropping3D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D",
+}
+KINDS = CONV_KINDS | RESHAPING_KINDS
 
 
 def test_corpus_is_present():
-    assert sum(c["layer"] in CONV_KINDS for c in CASES.values()) >= 16 * len(CONV_KINDS)
+    assert sum(c["layer"] in KINDS for c in CASES.values()) >= 16 * len(KINDS)
 
 
-@pytest.mark.parametrize("case_id", sorted(i for i, c in CASES.items() if c["layer"] in CONV_KINDS))
+@pytest.mark.parametrize("case_id", sorted(i for i, c in CASES.items() if c["layer"] in KINDS))
 def test_matches_keras(case_id):
     case, arrays = CASES[case_id], ARRAYS[case_id]
     layer = getattr(convlayers, case["layer"])(**case["config"])

@@ -12,6 +12,7 @@ from .arguments import (
     normalize_positive_int,
     normalize_tuple,
 )
+from .blocks import blocked_sizes, indivisible_dims
 from .conv import WindowGeometry
 from .padding import (
     PADDING_MODES,
@@ -22,28 +23,43 @@ from .padding import (
     resolve_padding,
     same_pads,
 )
+from .pooling import check_pool_pads, window_counts
+from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
 from .sizes import (
     conv_output_size,
     conv_transpose_crop,
     conv_transpose_natural_size,
     conv_transpose_output_size,
 )
+from .transpose import TRANSPOSE_PADDING_MODES, TransposeGeometry, Windows, normalize_output_padding
 
 __all__ = [
+    "cropped_sizes",
+    "normalize_side_pairs",
+    "padded_sizes",
+    "upsampled_sizes",
     "DATA_FORMATS",
     "PADDING_MODES",
     "Pads",
-    "PaddingLike",
+    "TRANSPOSE_PADDING_MODES",
+    "TransposeGeometry",
+    "Windows",
     "WindowGeometry",
+    "PaddingLike",
+    "blocked_sizes",
+    "check_pool_pads",
     "conv_output_size",
     "conv_transpose_crop",
     "conv_transpose_natural_size",
     "conv_transpose_output_size",
+    "indivisible_dims",
     "normalize_data_format",
+    "normalize_output_padding",
     "normalize_padding",
     "normalize_pads",
     "normalize_positive_int",
     "normalize_tuple",
     "resolve_padding",
     "same_pads",
+    "window_counts",
 ]

@@ -164,6 +164,9 @@ class Layer(nn.Module):
         """Create, register and return a parameter; Keras sees it as ``keras_shape``."""
         record = Weight(name, tuple(keras_shape), layout, regularizer, constraint)
         parameter = nn.Parameter(initial_value(initializer, record, self.dtype), requires_grad=self._trainable)
+        # A placeholder registered as None in __init__ (an optional bias) would keep its
+        # early slot; re-inserting puts state_dict in Keras's weight order.
+        self._parameters.pop(name, None)
         self.register_parameter(name, parameter)
         self._weight_records.append(record)
         return parameter
@@ -184,7 +187,13 @@ class Layer(nn.Module):
         with nullcontext() if is_tensor else torch.no_grad():
             y = self.call(x)
             self._activity_losses = [self.activity_regularizer(y)] if self.activity_regularizer else []
-        return y if is_tensor else y.cpu().numpy()
+        if is_tensor:
+            return y
+        # A layer may return a view of its input (cropping does); a NumPy caller gets a
+        # new array, as from Keras, never one that aliases the array it passed in.
+        if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
+            y = y.clone()
+        return y.cpu().numpy()
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

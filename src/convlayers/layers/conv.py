@@ -15,6 +15,7 @@ from ..geometry import (
     normalize_tuple,
 )
 from .base import Shape
+from .channels import check_input_channels
 from .weights import SpatialFirstKernel
 from .window import WindowLayer, serialize_padding
 
@@ -97,21 +98,7 @@ class Conv(WindowLayer):
 
     def _check_input_shape(self, shape: Shape) -> None:
         self._check_rank(shape)
-        _, _, channels = self.split_shape(shape)
-        if channels is None:
-            raise ValueError(f"{self.owner}: the channel dimension of the input must be known. Received input shape {shape}.")
-        if self.built and channels != self.input_channels:
-            raise ValueError(
-                f"{self.owner}: the layer was built for inputs with {self.input_channels} channels "
-                f"but received an input of shape {shape} with {channels} channels "
-                f"(data_format={self.data_format!r})."
-            )
-        if channels % self.groups:
-            raise ValueError(
-                f"{self.owner}: the number of input channels must be evenly divisible by the number "
-                f"of groups. Received groups={self.groups}, but the input has {channels} channels "
-                f"(full input shape is {shape})."
-            )
+        check_input_channels(self, shape, groups=self.groups)
         self._check_window_fits(shape)
 
     def _build(self, input_shape: Shape) -> None:

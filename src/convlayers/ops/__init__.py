@@ -6,7 +6,27 @@ operation is lowered onto torch (layout, padding, algorithm) is decided here
 and nowhere else.
 """
 
+from .blocks import space_to_batch, space_to_depth
 from .conv import conv
+from .crop_pad import crop, zero_pad
+from .conv_transpose import conv_transpose
 from .layout import flatten_batch, torch_pad_order, unflatten_batch
+from .pool import average_pool, global_average_pool, global_max_pool, max_pool
+from .resample import upsample
 
-__all__ = ["conv", "flatten_batch", "torch_pad_order", "unflatten_batch"]
+__all__ = [
+    "crop",
+    "upsample",
+    "zero_pad",
+    "average_pool",
+    "conv",
+    "conv_transpose",
+    "flatten_batch",
+    "global_average_pool",
+    "global_max_pool",
+    "max_pool",
+    "space_to_batch",
+    "space_to_depth",
+    "torch_pad_order",
+    "unflatten_batch",
+]

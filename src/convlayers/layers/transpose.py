@@ -1,0 +1,265 @@
+"""Transposed convolution: one N-d implementation; ``Conv1DTranspose``/``2D``/``3D`` pin the rank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import activations, constraints, initializers, ops, regularizers
+from ..geometry import (
+    TRANSPOSE_PADDING_MODES,
+    PaddingLike,
+    TransposeGeometry,
+    normalize_output_padding,
+    normalize_padding,
+    normalize_positive_int,
+    normalize_tuple,
+)
+from .base import Shape
+from .channels import check_input_channels
+from .conv import serialize_padding
+from .spatial import SpatialLayer
+from .weights import SpatialFirstKernel
+
+
+class ConvTranspose(SpatialLayer):
+    """N-d transposed convolution with Keras 3's arguments, output sizes and alignment, exactly.
+
+    The result is a window of the *natural* output (the kernel scattered at
+    every input position, ``stride`` apart: ``(L - 1) * s + (k - 1) * d + 1``
+    long), zero-filled past its end, plus the bias, then the activation. The
+    kernel is not flipped: it is the kernel of the convolution this layer is
+    the adjoint of.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or ``rank`` ints.
+        strides: int or ``rank`` ints (may be combined with ``dilation_rate``: beyond Keras).
+        padding: ``'valid'`` or ``'same'`` with Keras's lengths (keras.md 2.5,
+            including ``'same'`` with ``output_padding=0`` and an even
+            effective kernel, where Keras-JAX returns ``(L - 1) * s``); or,
+            beyond Keras, explicit cropping of the natural output: an int,
+            ``rank`` ints or ``rank`` ``(begin, end)`` pairs (``padding=p`` is
+            PyTorch's ``ConvTranspose(padding=p)``).
+        output_padding: ``None`` or an int or ``rank`` ints, each ``< strides``:
+            extra length at the end of each dim (zeros past the natural output).
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+        dilation_rate: int or ``rank`` ints.
+        groups: beyond Keras: input and output channels split into this many
+            independent groups; both must be divisible by it.
+        activation: a Keras activation name, a callable, or ``None``.
+        use_bias: add a learned bias.
+        kernel_initializer, bias_initializer: Keras initializers (transposed fans:
+            ``fan_in = prod(kernel_size) * filters / groups``, ``fan_out = prod(kernel_size) * in_channels``).
+        kernel_regularizer, bias_regularizer, activity_regularizer: Keras regularizers.
+        kernel_constraint, bias_constraint: Keras constraints.
+
+    Weights (Keras layout): ``kernel`` ``kernel_size + (filters // groups,
+    in_channels)``, the kernel of the adjoint convolution from ``filters`` to
+    ``in_channels`` channels (Keras's layout when ``groups=1``; stored as
+    PyTorch's ``(in_channels, filters // groups, *kernel_size)``), and ``bias``
+    ``(filters,)``. Input ``(batch, *spatial, in_channels)`` (or channels
+    first), with any number of extra leading batch dims; output ``(batch,
+    *out_spatial, filters)``.
+    """
+
+    extra_batch_dims = True
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, ...],
+        strides: int | tuple[int, ...] = 1,
+        padding: PaddingLike = "valid",
+        *,
+        output_padding: int | tuple[int, ...] | None = None,
+        data_format: str | None = None,
+        dilation_rate: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
+        owner, rank = self.owner, self.rank
+        self.filters = normalize_positive_int(filters, "filters", owner)
+        self.groups = normalize_positive_int(groups, "groups", owner)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{owner}: the number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}."
+            )
+        kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", owner)
+        strides = normalize_tuple(strides, rank, "strides", owner)
+        self.geometry = TransposeGeometry(
+            kernel_size=kernel_size,
+            strides=strides,
+            dilation_rate=normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
+            padding=normalize_padding(padding, rank, owner, modes=TRANSPOSE_PADDING_MODES),
+            output_padding=normalize_output_padding(output_padding, strides, owner),
+        )
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.register_parameter("bias", None)
+
+    kernel_size = property(lambda self: self.geometry.kernel_size)
+    strides = property(lambda self: self.geometry.strides)
+    dilation_rate = property(lambda self: self.geometry.dilation_rate)
+    padding = property(lambda self: self.geometry.padding)
+    output_padding = property(lambda self: self.geometry.output_padding)
+
+    def _check_output_fits(self, shape: Shape) -> None:
+        """The kept window must hold at least one position along every dim.
+
+        Explicit crops can remove everything; so can Keras's ``'same'`` with
+        ``output_padding=0``, an even effective kernel and a length-1 input
+        (``(L - 1) * s = 0``).
+        """
+        _, spatial, _ = self.split_shape(shape)
+        natural = self.geometry.natural_sizes(spatial)
+        for axis, (size, full, out) in enumerate(zip(spatial, natural, self.geometry.output_sizes(spatial))):
+            if out is not None and out <= 0:
+                raise ValueError(
+                    f"{self.owner}: the output would be empty along spatial dim {axis + 1}: input size {size} "
+                    f"gives a natural output of {full} (kernel_size={self.kernel_size[axis]}, "
+                    f"strides={self.strides[axis]}, dilation_rate={self.dilation_rate[axis]}), and "
+                    f"padding={self.padding!r} with output_padding={self.output_padding} leaves {out}. "
+                    f"Received input shape {shape}."
+                )
+
+    def _check_input_shape(self, shape: Shape) -> None:
+        self._check_rank(shape)
+        check_input_channels(self, shape, groups=self.groups)
+        self._check_output_fits(shape)
+
+    def _build(self, input_shape: Shape) -> None:
+        _, _, channels = self.split_shape(input_shape)
+        self.input_channels = channels
+        self.add_weight(
+            "kernel",
+            self.kernel_size + (self.filters // self.groups, channels),
+            initializer=self.kernel_initializer,
+            layout=SpatialFirstKernel(self.rank),
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.add_weight(
+                "bias",
+                (self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def call(self, x: torch.Tensor) -> torch.Tensor:
+        x, lead = ops.flatten_batch(x, self.rank + 1)
+        _, spatial, _ = self.split_shape(tuple(x.shape))
+        y = ops.conv_transpose(
+            x,
+            self.kernel,
+            self.bias,
+            windows=self.geometry.windows(spatial),
+            strides=self.strides,
+            dilation_rate=self.dilation_rate,
+            groups=self.groups,
+            channels_last=self.channels_last,
+        )
+        return ops.unflatten_batch(self.activation(y), lead)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
+        shape = tuple(input_shape)
+        self._check_rank(shape)
+        self._check_output_fits(shape)
+        lead, spatial, _ = self.split_shape(shape)
+        return self.join_shape(lead, self.geometry.output_sizes(spatial), self.filters)
+
+    def _config(self) -> dict[str, Any]:
+        config = {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": serialize_padding(self.padding),
+            "output_padding": self.output_padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+        }
+        # Keras 3 has no `groups` here; writing it only when used keeps Keras-expressible configs loadable by Keras.
+        if self.groups != 1:
+            config["groups"] = self.groups
+        config.update(
+            {
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config
+
+    def extra_repr(self) -> str:
+        return (
+            f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
+            f"strides={self.strides}, padding={self.padding!r}, output_padding={self.output_padding}, "
+            f"data_format={self.data_format!r}"
+        )
+
+
+class Conv1DTranspose(ConvTranspose):
+    """1-D transposed convolution over ``(batch, steps, channels)`` (Keras ``Conv1DTranspose``); see :class:`ConvTranspose`.
+
+    >>> import numpy as np
+    >>> Conv1DTranspose(5, 2, strides=3, padding="same", output_padding=2)(np.zeros((2, 8, 4), "float32")).shape
+    (2, 23, 5)
+    """
+
+    rank = 1
+
+
+class Conv2DTranspose(ConvTranspose):
+    """2-D transposed convolution over ``(batch, rows, cols, channels)`` (Keras ``Conv2DTranspose``); see :class:`ConvTranspose`.
+
+    >>> import numpy as np
+    >>> Conv2DTranspose(2, 7, strides=16)(np.zeros((1, 14, 14, 2), "float32")).shape
+    (1, 224, 224, 2)
+    >>> layer = Conv2DTranspose(8, 3, strides=2, padding=1, output_padding=1)  # PyTorch's padding
+    >>> layer(np.zeros((1, 5, 5, 4), "float32")).shape, layer.get_weights()[0].shape
+    ((1, 10, 10, 8), (3, 3, 8, 4))
+    """
+
+    rank = 2
+
+
+class Conv3DTranspose(ConvTranspose):
+    """3-D transposed convolution over ``(batch, depth, rows, cols, channels)`` (Keras ``Conv3DTranspose``); see :class:`ConvTranspose`.
+
+    >>> import numpy as np
+    >>> Conv3DTranspose(6, (2, 2, 3), strides=(2, 1, 2))(np.zeros((2, 8, 8, 8, 4), "float32")).shape
+    (2, 16, 9, 17, 6)
+    """
+
+    rank = 3
+
+
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+Deconvolution2D, Deconvolution3D = Conv2DTranspose, Conv3DTranspose

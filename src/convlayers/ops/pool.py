@@ -1,0 +1,176 @@
+"""N-d max and average pooling (windowed and global) in the user's layout.
+
+Padding arrives as explicit per-side pairs, any placement. Padding never wins
+a max and never counts in an average's divisor (TF's semantics). Torch's own
+pooling does exactly that for the windows it visits: it pads symmetrically by
+at most half the window, clips windows that run past the end (``ceil_mode``)
+and, with ``count_include_pad=False``, divides by the real elements. So
+whenever some symmetric padding, ``ceil_mode`` and a slice of torch's output
+give exactly our windows (TF's ``'same'`` always), torch runs alone; otherwise
+the input is padded here (``-inf`` for max; zeros for sums that are then
+divided by the exact per-window count of real elements).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..geometry import Pads, conv_output_size, window_counts
+from .layout import channels_first, torch_pad_order, user_layout
+
+_MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+# (symmetric padding, ceil_mode, first output kept) for torch's own pooling
+NativePlan = tuple[tuple[int, ...], bool, tuple[int, ...]]
+
+
+def _torch_output_size(size: int, pool: int, stride: int, pad: int, ceil_mode: bool) -> int:
+    """Torch's pooling output length, up to the window it drops when ``ceil_mode`` starts one past the input.
+
+    That dropped window never matters here: every window of ours starts
+    inside the input, before it.
+    """
+    return (size + 2 * pad - pool + (stride - 1 if ceil_mode else 0)) // stride + 1
+
+
+def _output_sizes(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads) -> list[int]:
+    return [conv_output_size(n, k, s, 1, p) for n, k, s, p in zip(sizes, pool_size, strides, pads)]
+
+
+def native_plan(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads) -> NativePlan | None:
+    """How torch's own pooling computes exactly our windows, or ``None`` when it cannot.
+
+    Torch's window ``o'`` starts at ``o' * s - p`` (``p <= k // 2``); ours
+    ``o`` at ``o * s - begin``. So ``p = begin + off * s`` and ``o' = o + off``:
+    torch's outputs ``[off, off + out)`` are ours if it computes that many.
+
+    >>> native_plan((56,), (3,), (2,), ((0, 1),))  # TF 'same': extra pixel at the end
+    ((0,), True, (0,))
+    >>> native_plan((8,), (2,), (1,), ((0, 1),))  # even window, stride 1
+    ((1,), False, (1,))
+    >>> native_plan((8,), (3,), (1,), ((2, 0),)) is None  # causal: more than torch pads
+    True
+    """
+    outs = _output_sizes(sizes, pool_size, strides, pads)
+    for ceil_mode in (False, True):
+        plan = []
+        for n, k, s, (begin, _), out in zip(sizes, pool_size, strides, pads, outs):
+            fits = [
+                (begin + off * s, off)
+                for off in range(k // 2 + 1)
+                if begin + off * s <= k // 2 and off + out <= _torch_output_size(n, k, s, begin + off * s, ceil_mode)
+            ]
+            if not fits:
+                break
+            plan.append(fits[0])
+        else:
+            return tuple(p for p, _ in plan), ceil_mode, tuple(off for _, off in plan)
+    return None
+
+
+def _keep(y: torch.Tensor, offsets: tuple[int, ...], outs: Sequence[int]) -> torch.Tensor:
+    """The outputs ``[off, off + out)`` of each spatial dim of a channels-first ``y``."""
+    if all(off == 0 and n == out for off, n, out in zip(offsets, y.shape[2:], outs)):
+        return y
+    return y[(slice(None), slice(None)) + tuple(slice(off, off + out) for off, out in zip(offsets, outs))]
+
+
+def max_pool(
+    x: torch.Tensor,
+    *,
+    pool_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    pads: Pads,
+    channels_last: bool,
+) -> torch.Tensor:
+    """Max over each window; padding is never picked (as if it held ``-inf``).
+
+    Every window must hold at least one input element (padding below ``pool_size``).
+
+    >>> x = torch.tensor([[[1.0], [-2.0], [-3.0]]])  # (batch, steps, channels)
+    >>> max_pool(x, pool_size=(2,), strides=(2,), pads=((0, 1),), channels_last=True).flatten().tolist()
+    [1.0, -3.0]
+    """
+    x = channels_first(x, channels_last)
+    sizes, pool = x.shape[2:], _MAX[len(pool_size)]
+    plan = native_plan(sizes, pool_size, strides, pads)
+    if plan is not None:
+        padding, ceil_mode, offsets = plan
+        y = pool(x, pool_size, strides, padding, ceil_mode=ceil_mode)
+        return user_layout(_keep(y, offsets, _output_sizes(sizes, pool_size, strides, pads)), channels_last)
+    y = pool(F.pad(x, torch_pad_order(pads), value=float("-inf")), pool_size, strides)
+    return user_layout(y, channels_last)
+
+
+def _sum_pool(x: torch.Tensor, pool_size: tuple[int, ...], strides: tuple[int, ...]) -> torch.Tensor:
+    """Window sums; 1-d runs as 2-d because ``avg_pool1d`` has no ``divisor_override``."""
+    if len(pool_size) == 1:
+        return F.avg_pool2d(x.unsqueeze(-1), pool_size + (1,), strides + (1,), divisor_override=1).squeeze(-1)
+    return _AVG[len(pool_size)](x, pool_size, strides, divisor_override=1)
+
+
+def _real_counts(
+    like: torch.Tensor, sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads
+) -> torch.Tensor:
+    """The number of real elements in each window, shaped ``out_spatial``: a product of per-dim counts."""
+    counts = torch.ones((), dtype=like.dtype, device=like.device)
+    for axis, (n, k, s, p) in enumerate(zip(sizes, pool_size, strides, pads)):
+        shape = [1] * len(pool_size)
+        shape[axis] = -1
+        per_dim = torch.tensor(window_counts(n, k, s, p), dtype=like.dtype, device=like.device)
+        counts = counts * per_dim.reshape(shape)
+    return counts
+
+
+def average_pool(
+    x: torch.Tensor,
+    *,
+    pool_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    pads: Pads,
+    channels_last: bool,
+) -> torch.Tensor:
+    """Mean over each window's real elements: padding is excluded from the divisor, as in TF.
+
+    Every window must hold at least one input element (padding below ``pool_size``).
+
+    >>> x = torch.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]])  # (batch, channels, steps)
+    >>> average_pool(x, pool_size=(3,), strides=(2,), pads=((0, 1),), channels_last=False).flatten().tolist()
+    [2.0, 4.0, 5.5]
+    """
+    x = channels_first(x, channels_last)
+    sizes = x.shape[2:]
+    plan = native_plan(sizes, pool_size, strides, pads)
+    if plan is not None:
+        padding, ceil_mode, offsets = plan
+        y = _AVG[len(pool_size)](x, pool_size, strides, padding, ceil_mode=ceil_mode, count_include_pad=False)
+        return user_layout(_keep(y, offsets, _output_sizes(sizes, pool_size, strides, pads)), channels_last)
+    y = _sum_pool(F.pad(x, torch_pad_order(pads)), pool_size, strides) / _real_counts(x, sizes, pool_size, strides, pads)
+    return user_layout(y, channels_last)
+
+
+def _spatial_axes(ndim: int, rank: int, channels_last: bool) -> tuple[int, ...]:
+    first = ndim - rank - (1 if channels_last else 0)
+    return tuple(range(first, first + rank))
+
+
+def global_max_pool(x: torch.Tensor, *, rank: int, keepdims: bool, channels_last: bool) -> torch.Tensor:
+    """Max over the ``rank`` spatial axes (gradient shared equally among ties, as TF's ``reduce_max``).
+
+    >>> global_max_pool(torch.arange(12.0).reshape(1, 2, 3, 2), rank=2, keepdims=False, channels_last=True).tolist()
+    [[10.0, 11.0]]
+    """
+    return x.amax(dim=_spatial_axes(x.ndim, rank, channels_last), keepdim=keepdims)
+
+
+def global_average_pool(x: torch.Tensor, *, rank: int, keepdims: bool, channels_last: bool) -> torch.Tensor:
+    """Mean over the ``rank`` spatial axes.
+
+    >>> global_average_pool(torch.arange(12.0).reshape(1, 2, 3, 2), rank=2, keepdims=True, channels_last=False).shape
+    torch.Size([1, 2, 1, 1])
+    """
+    return x.mean(dim=_spatial_axes(x.ndim, rank, channels_last), keepdim=keepdims)
