@@ -6,21 +6,14 @@ from typing import Any
 
 import torch
 
-from .. import activations, constraints, initializers, ops, regularizers
-from ..geometry import (
-    PaddingLike,
-    WindowGeometry,
-    normalize_padding,
-    normalize_positive_int,
-    normalize_tuple,
-)
-from .base import Shape
-from .channels import check_input_channels
+from .. import ops
+from ..geometry import PaddingLike, WindowGeometry
+from .conv_base import ConvBase
 from .weights import SpatialFirstKernel
-from .window import WindowLayer, serialize_padding
+from .window import serialize_padding
 
 
-class Conv(WindowLayer):
+class Conv(ConvBase):
     """N-d convolution (cross-correlation) with Keras 3's arguments and exact numbers.
 
     Args:
@@ -42,8 +35,6 @@ class Conv(WindowLayer):
     Input ``(batch, *spatial, channels)`` (or channels first), with any number
     of extra leading batch dims; output ``(batch, *out_spatial, filters)``.
     """
-
-    extra_batch_dims = True
 
     def __init__(
         self,
@@ -67,64 +58,22 @@ class Conv(WindowLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        owner, rank = self.owner, self.rank
-        self.filters = normalize_positive_int(filters, "filters", owner)
-        self.groups = normalize_positive_int(groups, "groups", owner)
-        if self.filters % self.groups:
-            raise ValueError(
-                f"{owner}: the number of filters must be evenly divisible by the number of groups. "
-                f"Received: groups={self.groups}, filters={self.filters}."
-            )
-        self.geometry = WindowGeometry(
-            kernel_size=normalize_tuple(kernel_size, rank, "kernel_size", owner),
-            strides=normalize_tuple(strides, rank, "strides", owner),
-            dilation_rate=normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
-            padding=normalize_padding(padding, rank, owner),
+        self.filters, self.groups = self._normalize_filters(filters, groups)
+        self.geometry = WindowGeometry(*self._normalize_window(kernel_size, strides, dilation_rate, padding))
+        self._set_options(
+            activation,
+            use_bias,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.register_parameter("bias", None)
 
-    kernel_size = property(lambda self: self.geometry.kernel_size)
-    strides = property(lambda self: self.geometry.strides)
-    dilation_rate = property(lambda self: self.geometry.dilation_rate)
-    padding = property(lambda self: self.geometry.padding)
+    def _add_weights(self, channels: int) -> None:
+        shape = self.kernel_size + (channels // self.groups, self.filters)
+        self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
-    def _check_input_shape(self, shape: Shape) -> None:
-        self._check_rank(shape)
-        check_input_channels(self, shape, groups=self.groups)
-        self._check_window_fits(shape)
-
-    def _build(self, input_shape: Shape) -> None:
-        _, _, channels = self.split_shape(input_shape)
-        self.input_channels = channels
-        self.add_weight(
-            "kernel",
-            self.kernel_size + (channels // self.groups, self.filters),
-            initializer=self.kernel_initializer,
-            layout=SpatialFirstKernel(self.rank),
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-
-    def call(self, x: torch.Tensor) -> torch.Tensor:
-        x, lead = ops.flatten_batch(x, self.rank + 1)
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
         _, spatial, _ = self.split_shape(tuple(x.shape))
-        y = ops.conv(
+        return ops.conv(
             x,
             self.kernel,
             self.bias,
@@ -134,15 +83,6 @@ class Conv(WindowLayer):
             groups=self.groups,
             channels_last=self.channels_last,
         )
-        return ops.unflatten_batch(self.activation(y), lead)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
-        shape = tuple(input_shape)
-        self._check_rank(shape)
-        self._check_window_fits(shape)
-        lead, spatial, _ = self.split_shape(shape)
-        return self.join_shape(lead, self.geometry.output_sizes(spatial), self.filters)
 
     def _config(self) -> dict[str, Any]:
         return {
@@ -153,15 +93,7 @@ class Conv(WindowLayer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._options_config(),
         }
 
     def extra_repr(self) -> str:

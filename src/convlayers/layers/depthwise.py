@@ -6,21 +6,47 @@ from typing import Any
 
 import torch
 
-from .. import activations, constraints, initializers, ops, regularizers
-from ..geometry import (
-    PaddingLike,
-    WindowGeometry,
-    normalize_padding,
-    normalize_positive_int,
-    normalize_tuple,
-)
-from .base import Shape
-from .channels import check_input_channels
-from .conv import WindowLayer, serialize_padding
+from .. import ops
+from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int
+from .conv_base import ConvBase
 from .weights import DepthwiseKernel
+from .window import serialize_padding
 
 
-class DepthwiseConv(WindowLayer):
+class DepthwiseBase(ConvBase):
+    """The depthwise step shared by :class:`DepthwiseConv` and ``SeparableConv``.
+
+    Keras calls the depthwise kernel ``kernel`` in depthwise layers and
+    ``depthwise_kernel`` in separable ones (``kernel_name``); its options are
+    the ``depthwise_*`` arguments in both.
+    """
+
+    kernel_name = "kernel"
+
+    def _init_depthwise(self, kernel_size: Any, strides: Any, padding: Any, dilation_rate: Any, depth_multiplier: Any) -> None:
+        self.depth_multiplier = normalize_positive_int(depth_multiplier, "depth_multiplier", self.owner)
+        self.geometry = WindowGeometry(*self._normalize_window(kernel_size, strides, dilation_rate, padding))
+
+    def _add_depthwise_kernel(self, channels: int) -> None:
+        shape = self.kernel_size + (channels, self.depth_multiplier)
+        self._add_role_weight("depthwise", self.kernel_name, shape, DepthwiseKernel(self.rank, self.depth_multiplier))
+
+    def depthwise(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``."""
+        _, spatial, channels = self.split_shape(tuple(x.shape))
+        return ops.conv(
+            x,
+            getattr(self, self.kernel_name),
+            bias,
+            pads=self.geometry.pads(spatial),
+            strides=self.strides,
+            dilation_rate=self.dilation_rate,
+            groups=channels,
+            channels_last=self.channels_last,
+        )
+
+
+class DepthwiseConv(DepthwiseBase):
     """N-d depthwise convolution with Keras 3's arguments and exact numbers.
 
     Each input channel ``c`` is convolved with its own ``depth_multiplier``
@@ -51,9 +77,7 @@ class DepthwiseConv(WindowLayer):
     dims; output ``(batch, *out_spatial, channels * depth_multiplier)``.
     """
 
-    extra_batch_dims = True
-    #: Keras 3 calls the depthwise kernel ``kernel`` here and ``depthwise_kernel`` in separable layers.
-    kernel_name = "kernel"
+    weight_roles = ("depthwise", "bias")
 
     def __init__(
         self,
@@ -76,89 +100,23 @@ class DepthwiseConv(WindowLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        owner, rank = self.owner, self.rank
-        self.depth_multiplier = normalize_positive_int(depth_multiplier, "depth_multiplier", owner)
-        self.geometry = WindowGeometry(
-            kernel_size=normalize_tuple(kernel_size, rank, "kernel_size", owner),
-            strides=normalize_tuple(strides, rank, "strides", owner),
-            dilation_rate=normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
-            padding=normalize_padding(padding, rank, owner),
+        self._init_depthwise(kernel_size, strides, padding, dilation_rate, depth_multiplier)
+        self._set_options(
+            activation,
+            use_bias,
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.register_parameter("bias", None)
-
-    kernel_size = property(lambda self: self.geometry.kernel_size)
-    strides = property(lambda self: self.geometry.strides)
-    dilation_rate = property(lambda self: self.geometry.dilation_rate)
-    padding = property(lambda self: self.geometry.padding)
 
     def output_channels(self, channels: int | None) -> int | None:
-        """The number of output channels for ``channels`` input channels (``None``: unknown)."""
+        """``channels * depth_multiplier`` (``None``: unknown)."""
         return None if channels is None else channels * self.depth_multiplier
 
-    def _check_input_shape(self, shape: Shape) -> None:
-        self._check_rank(shape)
-        check_input_channels(self, shape)
-        self._check_window_fits(shape)
-
-    def _build(self, input_shape: Shape) -> None:
-        _, _, channels = self.split_shape(input_shape)
-        self.input_channels = channels
+    def _add_weights(self, channels: int) -> None:
         self._add_depthwise_kernel(channels)
-        self._add_bias(channels)
 
-    def _add_depthwise_kernel(self, channels: int) -> None:
-        self.add_weight(
-            self.kernel_name,
-            self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            layout=DepthwiseKernel(self.rank, self.depth_multiplier),
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-
-    def _add_bias(self, channels: int) -> None:
-        if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.output_channels(channels),),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-
-    def depthwise(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``."""
-        _, spatial, channels = self.split_shape(tuple(x.shape))
-        return ops.conv(
-            x,
-            getattr(self, self.kernel_name),
-            bias,
-            pads=self.geometry.pads(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=channels,
-            channels_last=self.channels_last,
-        )
-
-    def call(self, x: torch.Tensor) -> torch.Tensor:
-        x, lead = ops.flatten_batch(x, self.rank + 1)
-        return ops.unflatten_batch(self.activation(self.depthwise(x, self.bias)), lead)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
-        shape = tuple(input_shape)
-        self._check_rank(shape)
-        self._check_window_fits(shape)
-        lead, spatial, channels = self.split_shape(shape)
-        return self.join_shape(lead, self.geometry.output_sizes(spatial), self.output_channels(channels))
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+        return self.depthwise(x, self.bias)
 
     def _config(self) -> dict[str, Any]:
         return {
@@ -168,15 +126,7 @@ class DepthwiseConv(WindowLayer):
             "padding": serialize_padding(self.padding),
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._options_config(),
         }
 
     def extra_repr(self) -> str:

@@ -6,15 +6,14 @@ from typing import Any
 
 import torch
 
-from .. import activations, constraints, initializers, ops, regularizers
-from ..geometry import PaddingLike, normalize_positive_int
-from .base import Shape
-from .conv import serialize_padding
-from .depthwise import DepthwiseConv
+from .. import ops
+from ..geometry import PaddingLike
+from .depthwise import DepthwiseBase
 from .weights import SpatialFirstKernel
+from .window import serialize_padding
 
 
-class SeparableConv(DepthwiseConv):
+class SeparableConv(DepthwiseBase):
     """N-d depthwise-separable convolution with Keras 3's arguments and exact numbers.
 
     The depthwise step uses the layer's strides, padding and dilation and no
@@ -41,6 +40,7 @@ class SeparableConv(DepthwiseConv):
     """
 
     kernel_name = "depthwise_kernel"
+    weight_roles = ("depthwise", "pointwise", "bias")
 
     def __init__(
         self,
@@ -66,50 +66,25 @@ class SeparableConv(DepthwiseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            depth_multiplier=depth_multiplier,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
+        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
+        self.filters, _ = self._normalize_filters(filters)
+        self._init_depthwise(kernel_size, strides, padding, dilation_rate, depth_multiplier)
+        self._set_options(
+            activation,
+            use_bias,
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
-        self.filters = normalize_positive_int(filters, "filters", self.owner)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
-    def output_channels(self, channels: int | None) -> int:
-        return self.filters
-
-    def _build(self, input_shape: Shape) -> None:
-        _, _, channels = self.split_shape(input_shape)
-        self.input_channels = channels
+    def _add_weights(self, channels: int) -> None:
         self._add_depthwise_kernel(channels)
-        self.add_weight(
-            "pointwise_kernel",
-            (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer,
-            layout=SpatialFirstKernel(self.rank),
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-        )
-        self._add_bias(channels)
+        shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
+        self._add_role_weight("pointwise", "pointwise_kernel", shape, SpatialFirstKernel(self.rank))
 
-    def call(self, x: torch.Tensor) -> torch.Tensor:
-        x, lead = ops.flatten_batch(x, self.rank + 1)
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
         ones = (1,) * self.rank
-        y = ops.conv(
+        return ops.conv(
             self.depthwise(x, None),
             self.pointwise_kernel,
             self.bias,
@@ -119,7 +94,6 @@ class SeparableConv(DepthwiseConv):
             groups=1,
             channels_last=self.channels_last,
         )
-        return ops.unflatten_batch(self.activation(y), lead)
 
     def _config(self) -> dict[str, Any]:
         return {
@@ -130,18 +104,7 @@ class SeparableConv(DepthwiseConv):
             "padding": serialize_padding(self.padding),
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._options_config(),
         }
 
     def extra_repr(self) -> str:

@@ -1,0 +1,139 @@
+"""What every convolution-family layer shares: Keras's per-weight options, the call, the shapes.
+
+Keras gives each weight of a convolution three options, named after the
+weight's role: ``<role>_initializer``, ``<role>_regularizer`` and
+``<role>_constraint`` (roles ``kernel`` and ``bias``; ``depthwise``,
+``pointwise`` and ``bias`` for separable layers). :class:`ConvBase`
+canonicalises them all at once, creates weights by role and writes them back
+into the config in Keras's order, so each concrete family only states its
+geometry, its weights and its compute.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .. import activations, constraints, initializers, ops, regularizers
+from ..geometry import PADDING_MODES, Pads, normalize_padding, normalize_positive_int, normalize_tuple
+from .base import Shape
+from .channels import check_input_channels
+from .weights import WeightLayout
+from .window import WindowLayer
+
+_OPTION_KINDS = (("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints))
+
+
+class ConvBase(WindowLayer):
+    """Base of ``Conv``, ``DepthwiseConv``, ``SeparableConv`` and ``ConvTranspose``.
+
+    Subclasses set ``weight_roles`` (in Keras's config order), create their
+    weights in ``_add_weights(channels)``, compute the pre-activation output of
+    a ``rank + 2``-d input in ``convolve(x)``, and map input to output channels
+    in ``output_channels``.
+    """
+
+    extra_batch_dims = True
+    weight_roles: tuple[str, ...] = ("kernel", "bias")
+    #: Keras's ``groups``: input channels must split evenly into this many groups.
+    groups = 1
+
+    kernel_size = property(lambda self: self.geometry.kernel_size)
+    strides = property(lambda self: self.geometry.strides)
+    dilation_rate = property(lambda self: self.geometry.dilation_rate)
+    padding = property(lambda self: self.geometry.padding)
+
+    # -- canonicalisation (called from subclasses' __init__) ---------------------------------
+    def _normalize_filters(self, filters: Any, groups: Any = 1) -> tuple[int, int]:
+        filters = normalize_positive_int(filters, "filters", self.owner)
+        groups = normalize_positive_int(groups, "groups", self.owner)
+        if filters % groups:
+            raise ValueError(
+                f"{self.owner}: the number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}."
+            )
+        return filters, groups
+
+    def _normalize_window(
+        self, kernel_size: Any, strides: Any, dilation_rate: Any, padding: Any, modes: Sequence[str] = PADDING_MODES
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str | Pads]:
+        owner, rank = self.owner, self.rank
+        return (
+            normalize_tuple(kernel_size, rank, "kernel_size", owner),
+            normalize_tuple(strides, rank, "strides", owner),
+            normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
+            normalize_padding(padding, rank, owner, modes=modes),
+        )
+
+    def _set_options(self, activation: Any, use_bias: Any, **roles: tuple[Any, Any, Any]) -> None:
+        """Canonicalise ``activation``, ``use_bias`` and each role's (initializer, regularizer, constraint)."""
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        for role in self.weight_roles:
+            for (kind, registry), value in zip(_OPTION_KINDS, roles[role]):
+                setattr(self, f"{role}_{kind}", registry.get(value))
+        self.register_parameter("bias", None)
+
+    # -- weights -----------------------------------------------------------------------------
+    def _build(self, input_shape: Shape) -> None:
+        _, _, channels = self.split_shape(input_shape)
+        self.input_channels = channels
+        self._add_weights(channels)
+        if self.use_bias:
+            self._add_role_weight("bias", "bias", (self.output_channels(channels),))
+
+    def _add_weights(self, channels: int) -> None:
+        raise NotImplementedError
+
+    def _add_role_weight(
+        self, role: str, name: str, keras_shape: tuple[int, ...], layout: WeightLayout = WeightLayout()
+    ) -> torch.nn.Parameter:
+        return self.add_weight(
+            name,
+            keras_shape,
+            initializer=getattr(self, f"{role}_initializer"),
+            layout=layout,
+            regularizer=getattr(self, f"{role}_regularizer"),
+            constraint=getattr(self, f"{role}_constraint"),
+        )
+
+    # -- shapes and calling ------------------------------------------------------------------
+    def output_channels(self, channels: int | None) -> int | None:
+        """The number of output channels for ``channels`` input channels."""
+        return self.filters
+
+    def _check_fits(self, shape: Shape) -> None:
+        self._check_window_fits(shape)
+
+    def _check_input_shape(self, shape: Shape) -> None:
+        self._check_rank(shape)
+        check_input_channels(self, shape, groups=self.groups)
+        self._check_fits(shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
+        shape = tuple(input_shape)
+        self._check_rank(shape)
+        self._check_fits(shape)
+        lead, spatial, channels = self.split_shape(shape)
+        return self.join_shape(lead, self.geometry.output_sizes(spatial), self.output_channels(channels))
+
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+        """The pre-activation output for a ``rank + 2``-d input in the user's layout."""
+        raise NotImplementedError
+
+    def call(self, x: torch.Tensor) -> torch.Tensor:
+        x, lead = ops.flatten_batch(x, self.rank + 1)
+        return ops.unflatten_batch(self.activation(self.convolve(x)), lead)
+
+    # -- configuration -----------------------------------------------------------------------
+    def _options_config(self) -> dict[str, Any]:
+        """``activation``, ``use_bias`` and every role's options, in Keras's key order."""
+        config: dict[str, Any] = {"activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+        for kind, registry in _OPTION_KINDS:
+            for role in self.weight_roles:
+                config[f"{role}_{kind}"] = registry.serialize(getattr(self, f"{role}_{kind}"))
+            if kind == "regularizer":
+                config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
