@@ -19,7 +19,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-demo: install
+$(VENV)/.installed-demo: $(VENV)/.installed
+	$(PIP) -e '.[demo]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	$(PY) -m convlayers demo
 
 test: install-test

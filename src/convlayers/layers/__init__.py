@@ -1,6 +1,10 @@
 """Layer classes: Keras-style, N-d, each family written once."""
 
 from .base import Layer
+from .core import Activation, Dense, Dropout, Input, InputLayer
+from .normalization import BatchNormalization
+from .registry import deserialize_layer, get_layer_class, register_layer_class, serialize_layer
+from .reshape import Flatten, Reshape
 from .blocks import SpaceToBatch, SpaceToDepth
 from .conv import Conv, Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from .cropping import Cropping, Cropping1D, Cropping2D, Cropping3D
@@ -59,6 +63,18 @@ from .upsampling import UpSampling, UpSampling1D, UpSampling2D, UpSampling3D
 from .zero_padding import ZeroPadding, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 
 __all__ = [
+    "Activation",
+    "BatchNormalization",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "Reshape",
+    "deserialize_layer",
+    "get_layer_class",
+    "register_layer_class",
+    "serialize_layer",
     "Cropping",
     "Cropping1D",
     "Cropping2D",

@@ -160,16 +160,25 @@ class Layer(nn.Module):
         layout: WeightLayout = WeightLayout(),
         regularizer: Callable[[torch.Tensor], torch.Tensor] | None = None,
         constraint: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    ) -> nn.Parameter:
-        """Create, register and return a parameter; Keras sees it as ``keras_shape``."""
-        record = Weight(name, tuple(keras_shape), layout, regularizer, constraint)
-        parameter = nn.Parameter(initial_value(initializer, record, self.dtype), requires_grad=self._trainable)
+        trainable: bool = True,
+    ) -> torch.Tensor:
+        """Create, register and return a weight; Keras sees it as ``keras_shape``.
+
+        A trainable weight is an ``nn.Parameter``; a non-trainable one (state the
+        layer updates itself, such as moving statistics) is a buffer, so
+        optimizers never see it while ``state_dict`` still holds it.
+        """
+        record = Weight(name, tuple(keras_shape), layout, regularizer, constraint, trainable)
+        value = initial_value(initializer, record, self.dtype)
         # A placeholder registered as None in __init__ (an optional bias) would keep its
         # early slot; re-inserting puts state_dict in Keras's weight order.
         self._parameters.pop(name, None)
-        self.register_parameter(name, parameter)
+        if trainable:
+            self.register_parameter(name, nn.Parameter(value, requires_grad=self._trainable))
+        else:
+            self.register_buffer(name, value)
         self._weight_records.append(record)
-        return parameter
+        return getattr(self, name)
 
     # -- calling ----------------------------------------------------------------------------
     def forward(self, inputs: Any) -> Any:
@@ -209,21 +218,26 @@ class Layer(nn.Module):
                 f"or call `build(input_shape)` first."
             )
 
-    def _parameters_in_order(self) -> list[tuple[Weight, nn.Parameter]]:
+    def _parameters_in_order(self) -> list[tuple[Weight, torch.Tensor]]:
         return [(record, getattr(self, record.name)) for record in self._weight_records]
 
     @property
-    def weights(self) -> list[nn.Parameter]:
-        """The parameters in Keras's weight order."""
-        return [parameter for _, parameter in self._parameters_in_order()]
+    def weights(self) -> list[torch.Tensor]:
+        """Every weight (parameters and state buffers) in Keras's weight order."""
+        return [value for _, value in self._parameters_in_order()]
 
     @property
     def trainable_weights(self) -> list[nn.Parameter]:
-        return self.weights if self.trainable else []
+        """The weights an optimizer updates (none while the layer is frozen)."""
+        if not self.trainable:
+            return []
+        return [value for record, value in self._parameters_in_order() if record.trainable]
 
     @property
-    def non_trainable_weights(self) -> list[nn.Parameter]:
-        return [] if self.trainable else self.weights
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """State weights, and every weight while the layer is frozen."""
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays in Keras layout and order (e.g. ``[kernel, bias]``)."""

@@ -78,6 +78,8 @@ class Weight:
     layout: WeightLayout
     regularizer: Callable[[torch.Tensor], torch.Tensor] | None = None
     constraint: Callable[[torch.Tensor], torch.Tensor] | None = None
+    #: False for state the layer updates itself (moving statistics): a buffer, never a parameter.
+    trainable: bool = True
 
     def describe(self) -> str:
         return f"{self.name} {self.keras_shape}"

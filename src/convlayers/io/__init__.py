@@ -1,0 +1,15 @@
+"""Model and weight files: one safetensors file per model, config in its metadata.
+
+>>> import tempfile, convlayers
+>>> layer = convlayers.Conv2D(2, 3)
+>>> layer.build((None, 6, 6, 1))
+>>> with tempfile.TemporaryDirectory() as d:
+...     convlayers.load_model(save_model(layer, f"{d}/m.safetensors")).get_config() == layer.get_config()
+True
+"""
+
+from .container import ModelFileError
+from .model_file import load_model, save_model
+from .weights_file import load_weights, save_weights
+
+__all__ = ["ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]

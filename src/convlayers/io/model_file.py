@@ -1,0 +1,93 @@
+"""Whole-model files: architecture (JSON config) and weights (state_dict) in one safetensors file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ..layers import Layer, deserialize_layer, serialize_layer
+from .container import ModelFileError, PathLike, as_path, read_file, write_file
+from .state import assign_state, check_model, state_tensors
+
+_WHAT = "a model"
+
+
+def save_model(model: nn.Module, path: PathLike) -> Path:
+    """Save a built model (or layer): its config and every parameter and buffer, in one file.
+
+    The file is a safetensors file (tensors: the model's ``state_dict``) whose
+    metadata holds the architecture as JSON; :func:`load_model` rebuilds the
+    model from it, bit for bit. The write is atomic. Returns the path written.
+
+    >>> import tempfile, numpy as np, convlayers
+    >>> layer = convlayers.Conv2D(4, 3)
+    >>> layer.build((None, 8, 8, 1))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = save_model(layer, f"{d}/conv.safetensors")
+    ...     loaded = load_model(path)
+    >>> x = np.random.rand(2, 8, 8, 1).astype("float32")
+    >>> bool((loaded(x) == layer(x)).all())
+    True
+    """
+    check_model(model, "save")
+    architecture = _architecture(model)
+    try:
+        architecture_json = json.dumps(architecture)
+    except TypeError as error:
+        raise TypeError(
+            f"Cannot save {type(model).__name__} {getattr(model, 'name', '')!r}: its config is not "
+            f"JSON-serializable ({error}). Register custom objects by name so their config is plain data."
+        ) from error
+    return write_file(path, state_tensors(model), {"contents": "model", "model": architecture_json})
+
+
+def load_model(path: PathLike) -> nn.Module:
+    """Rebuild a model saved with :func:`save_model`: architecture, weights and buffers.
+
+    Raises ``FileNotFoundError`` if there is no such file and
+    :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and
+    the reason if it is empty, truncated, corrupt, not a convlayers model file,
+    or if its tensors do not fit its architecture.
+
+    >>> load_model("missing.safetensors")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Cannot load a model from 'missing.safetensors': no such file.
+    """
+    source = as_path(path)
+    tensors, header = read_file(source, _WHAT)
+    if header["contents"] != "model" or "model" not in header:
+        raise ModelFileError(
+            source,
+            _WHAT,
+            "it holds weights only, with no architecture. Build the model in code, then call "
+            "`model.load_weights(path)` (or `convlayers.io.load_weights(model, path)`).",
+        )
+    model = _rebuild(header["model"], source)
+    assign_state(model, tensors, source, _WHAT)
+    return model
+
+
+def _architecture(model: nn.Module) -> dict[str, Any]:
+    """A layer as Keras 3 serializes one (its build shape included); a model by its own config."""
+    if isinstance(model, Layer):
+        return serialize_layer(model)
+    return {"class_name": type(model).__name__, "config": model.get_config()}
+
+
+def _rebuild(architecture: Any, source: Path) -> nn.Module:
+    if not isinstance(architecture, dict) or not isinstance(architecture.get("class_name"), str):
+        raise ModelFileError(source, _WHAT, "its architecture has no `class_name`.")
+    class_name = architecture["class_name"]
+    try:
+        if class_name == "Sequential":
+            # Imported here: ``models`` imports this package for its ``save`` methods.
+            from ..models import Sequential
+
+            return Sequential.from_config(architecture.get("config") or {})
+        return deserialize_layer(architecture)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(source, _WHAT, f"its architecture does not build a {class_name}: {error}") from error

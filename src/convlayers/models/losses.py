@@ -1,0 +1,324 @@
+"""Keras 3 losses on torch tensors: ``loss(y_true, y_pred)`` is a scalar, Keras's numbers.
+
+Each loss function returns one value per sample (the mean over the last axis, as Keras's
+``keras.losses.*`` functions do); a :class:`Loss` averages those over the batch (Keras's
+``"sum_over_batch_size"`` reduction). Probabilities are expected unless ``from_logits=True``;
+they are clipped to ``[1e-7, 1 - 1e-7]`` before the log, as Keras does, and categorical
+outputs are renormalized to sum to 1 first.
+
+Names (``get``): ``binary_crossentropy``/``bce``, ``categorical_crossentropy``,
+``sparse_categorical_crossentropy``, ``mean_squared_error``/``mse``,
+``mean_absolute_error``/``mae``, ``mean_absolute_percentage_error``/``mape``,
+``mean_squared_logarithmic_error``/``msle``, ``huber``, ``log_cosh``/``logcosh``,
+``kl_divergence``/``kld``, ``poisson``, ``hinge``, ``squared_hinge``, ``categorical_hinge``,
+``cosine_similarity``, in lower case, upper-case short forms (``"MSE"``) or Keras class names
+(``"MeanSquaredError"``).
+
+>>> import torch
+>>> get("sparse_categorical_crossentropy")(torch.tensor([0, 1]), torch.tensor([[0.5, 0.5], [0.2, 0.8]]))
+tensor(0.4581)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+EPSILON = 1e-7  # keras.config.epsilon()
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+
+
+def match_ranks(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
+    """Keras's ``squeeze_or_expand_to_same_rank``: reconcile a trailing size-1 axis.
+
+    >>> [tuple(t.shape) for t in match_ranks(torch.zeros(4), torch.zeros(4, 1))]
+    [(4, 1), (4, 1)]
+    """
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        return (y_true, y_pred.unsqueeze(-1)) if y_pred.ndim == 1 else (y_true.squeeze(-1), y_pred)
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        return (y_true.unsqueeze(-1), y_pred) if y_true.ndim == 1 else (y_true, y_pred.squeeze(-1))
+    return y_true, y_pred
+
+
+def _float(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    return y_true.to(device=y_pred.device, dtype=y_pred.dtype)
+
+
+def mean_squared_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean((y_true - y_pred) ** 2, axis=-1)``."""
+    return (_float(y_true, y_pred) - y_pred).square().mean(-1)
+
+
+def mean_absolute_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean(|y_true - y_pred|, axis=-1)``."""
+    return (_float(y_true, y_pred) - y_pred).abs().mean(-1)
+
+
+def mean_absolute_percentage_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``100 * mean(|(y_true - y_pred) / max(|y_true|, eps)|, axis=-1)``."""
+    y_true = _float(y_true, y_pred)
+    return 100.0 * ((y_true - y_pred) / y_true.abs().clamp_min(EPSILON)).abs().mean(-1)
+
+
+def mean_squared_logarithmic_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean((log(max(y_true, eps) + 1) - log(max(y_pred, eps) + 1)) ** 2, axis=-1)``."""
+    y_true = _float(y_true, y_pred)
+    return (torch.log1p(y_true.clamp_min(EPSILON)) - torch.log1p(y_pred.clamp_min(EPSILON))).square().mean(-1)
+
+
+def huber(y_true: Tensor, y_pred: Tensor, delta: float = 1.0) -> Tensor:
+    """``mean(0.5 e**2 if |e| <= delta else delta * |e| - 0.5 delta**2, axis=-1)``."""
+    error = (_float(y_true, y_pred) - y_pred).abs()
+    return torch.where(error <= delta, 0.5 * error.square(), delta * error - 0.5 * delta**2).mean(-1)
+
+
+def log_cosh(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed without overflow."""
+    x = y_pred - _float(y_true, y_pred)
+    return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean(-1)
+
+
+def kl_divergence(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``sum(t * log(t / p), axis=-1)`` with both clipped to ``[eps, 1]``."""
+    y_true = _float(y_true, y_pred).clamp(EPSILON, 1.0)
+    y_pred = y_pred.clamp(EPSILON, 1.0)
+    return (y_true * torch.log(y_true / y_pred)).sum(-1)
+
+
+def poisson(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``."""
+    return (y_pred - _float(y_true, y_pred) * torch.log(y_pred + EPSILON)).mean(-1)
+
+
+def _signed_labels(y_true: Tensor) -> Tensor:
+    # Keras maps {0, 1} labels to {-1, 1} for the hinge losses.
+    is_binary = torch.all((y_true == 0) | (y_true == 1))
+    return torch.where(is_binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean(max(1 - t * p, 0), axis=-1)``, labels in {-1, 1} (or {0, 1}, converted)."""
+    return F.relu(1.0 - _signed_labels(_float(y_true, y_pred)) * y_pred).mean(-1)
+
+
+def squared_hinge(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``mean(max(1 - t * p, 0) ** 2, axis=-1)``."""
+    return F.relu(1.0 - _signed_labels(_float(y_true, y_pred)) * y_pred).square().mean(-1)
+
+
+def categorical_hinge(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``max(0, 1 + max((1 - t) * p) - sum(t * p))`` with one-hot ``t``."""
+    y_true = _float(y_true, y_pred)
+    positive = (y_true * y_pred).sum(-1)
+    negative = ((1.0 - y_true) * y_pred).amax(-1)
+    return F.relu(1.0 + negative - positive)
+
+
+def cosine_similarity(y_true: Tensor, y_pred: Tensor, axis: int = -1) -> Tensor:
+    """``-sum(l2_normalize(t) * l2_normalize(p), axis)``: -1 for identical directions."""
+    y_true = F.normalize(_float(y_true, y_pred), dim=axis, eps=1e-12)
+    return -(y_true * F.normalize(y_pred, dim=axis, eps=1e-12)).sum(axis)
+
+
+def binary_crossentropy(
+    y_true: Tensor, y_pred: Tensor, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> Tensor:
+    """``mean(-(t log p + (1 - t) log(1 - p)), axis)`` with ``p`` clipped to ``[eps, 1 - eps]``."""
+    y_true = _float(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        elementwise = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
+    else:
+        p = y_pred.clamp(EPSILON, 1.0 - EPSILON)
+        elementwise = -(y_true * torch.log(p) + (1.0 - y_true) * torch.log(1.0 - p))
+    return elementwise.mean(axis)
+
+
+def categorical_crossentropy(
+    y_true: Tensor, y_pred: Tensor, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> Tensor:
+    """``-sum(t * log(p), axis)`` with one-hot (or soft) targets ``t``."""
+    y_true = _float(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "categorical_crossentropy: `y_true` and `y_pred` must have the same shape (one-hot targets; "
+            f"use sparse_categorical_crossentropy for integer labels). Received: y_true.shape={tuple(y_true.shape)}, "
+            f"y_pred.shape={tuple(y_pred.shape)}."
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+    return -(y_true * _log_probabilities(y_pred, from_logits, axis)).sum(axis)
+
+
+def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor, from_logits: bool = False, axis: int = -1) -> Tensor:
+    """``-log(p[label])`` with integer labels of shape ``y_pred.shape[:-1]`` (or with a trailing 1)."""
+    labels = y_true.to(device=y_pred.device)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels.squeeze(-1)
+    if tuple(labels.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(
+            "sparse_categorical_crossentropy: `y_true` must hold one integer label per row of `y_pred`. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}."
+        )
+    log_p = _log_probabilities(y_pred, from_logits, axis)
+    return -log_p.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)
+
+
+def _log_probabilities(y_pred: Tensor, from_logits: bool, axis: int) -> Tensor:
+    if from_logits:
+        return F.log_softmax(y_pred, dim=axis)
+    p = y_pred / y_pred.sum(axis, keepdim=True)
+    return torch.log(p.clamp(EPSILON, 1.0 - EPSILON))
+
+
+class Loss:
+    """A loss: ``loss(y_true, y_pred)`` is the batch mean of a per-sample loss function.
+
+    Args:
+        fn: ``(y_true, y_pred, **kwargs) -> per-sample losses``.
+        name: the name logs and configs use.
+        **kwargs: fixed arguments for ``fn`` (``from_logits``, ``delta``...).
+
+    >>> import torch
+    >>> Loss(mean_absolute_error, "mae")(torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [0.0]]))
+    tensor(1.5000)
+    """
+
+    def __init__(self, fn: Callable[..., Tensor], name: str, **kwargs: Any) -> None:
+        self.fn = fn
+        self.name = name
+        self.kwargs = kwargs
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        y_true, y_pred = match_ranks(torch.as_tensor(y_true), y_pred)
+        return self.fn(y_true, y_pred, **self.kwargs).mean()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.kwargs}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MeanSquaredError(Loss):
+    """Keras ``MeanSquaredError``."""
+
+    def __init__(self, name: str = "mean_squared_error") -> None:
+        super().__init__(mean_squared_error, name)
+
+
+class MeanAbsoluteError(Loss):
+    """Keras ``MeanAbsoluteError``."""
+
+    def __init__(self, name: str = "mean_absolute_error") -> None:
+        super().__init__(mean_absolute_error, name)
+
+
+class Huber(Loss):
+    """Keras ``Huber(delta=1.0)``."""
+
+    def __init__(self, delta: float = 1.0, name: str = "huber_loss") -> None:
+        super().__init__(huber, name, delta=float(delta))
+
+
+class BinaryCrossentropy(Loss):
+    """Keras ``BinaryCrossentropy``: probabilities by default, logits with ``from_logits=True``."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1, name: str = "binary_crossentropy") -> None:
+        super().__init__(binary_crossentropy, name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+
+
+class CategoricalCrossentropy(Loss):
+    """Keras ``CategoricalCrossentropy`` (one-hot targets)."""
+
+    def __init__(
+        self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1, name: str = "categorical_crossentropy"
+    ) -> None:
+        super().__init__(categorical_crossentropy, name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Keras ``SparseCategoricalCrossentropy`` (integer labels).
+
+    >>> import torch
+    >>> SparseCategoricalCrossentropy(from_logits=True)(torch.tensor([1]), torch.tensor([[0.0, 0.0]]))
+    tensor(0.6931)
+    """
+
+    def __init__(self, from_logits: bool = False, axis: int = -1, name: str = "sparse_categorical_crossentropy") -> None:
+        super().__init__(sparse_categorical_crossentropy, name, from_logits=bool(from_logits), axis=axis)
+
+
+FUNCTIONS: dict[str, Callable[..., Tensor]] = {
+    fn.__name__: fn
+    for fn in (
+        binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error,
+        mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error, huber, log_cosh,
+        kl_divergence, poisson, hinge, squared_hinge, categorical_hinge, cosine_similarity,
+    )
+}
+ALIASES = {
+    "bce": "binary_crossentropy", "BCE": "binary_crossentropy",
+    "mse": "mean_squared_error", "MSE": "mean_squared_error",
+    "mae": "mean_absolute_error", "MAE": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error", "MAPE": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error", "MSLE": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence", "KLD": "kl_divergence", "kullback_leibler_divergence": "kl_divergence",
+    "logcosh": "log_cosh",
+}
+CLASSES: dict[str, type[Loss]] = {
+    cls.__name__: cls
+    for cls in (MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
+}
+
+
+class TorchLoss(Loss):
+    """A ``torch.nn`` loss module, called torch-style as ``module(y_pred, y_true)``.
+
+    >>> import torch
+    >>> TorchLoss(torch.nn.L1Loss())(torch.tensor([1.0]), torch.tensor([3.0]))
+    tensor(2.)
+    """
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__(module, type(module).__name__)
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        return self.fn(y_pred, torch.as_tensor(y_true, device=y_pred.device))
+
+
+def get(identifier: Any) -> Loss:
+    """The :class:`Loss` for a Keras name, a ``Loss``, a ``torch.nn`` loss module or a callable.
+
+    A plain callable is called Keras-style as ``fn(y_true, y_pred)``; a non-scalar result is
+    averaged, as Keras averages per-sample losses.
+
+    >>> get("mse").name, get("MeanSquaredError").name, get(lambda t, p: (t - p).sum()).name
+    ('mse', 'mean_squared_error', '<lambda>')
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, torch.nn.Module):
+        return TorchLoss(identifier)
+    if isinstance(identifier, str):
+        name = ALIASES.get(identifier, identifier)
+        if name in FUNCTIONS:
+            return Loss(FUNCTIONS[name], identifier)
+        if name in CLASSES:
+            return CLASSES[name]()
+        allowed = sorted(FUNCTIONS) + sorted(ALIASES) + sorted(CLASSES)
+        raise ValueError(f"Unknown loss {identifier!r}. Allowed names: {', '.join(allowed)}; or pass a callable (y_true, y_pred) -> loss.")
+    if callable(identifier):
+        return Loss(identifier, getattr(identifier, "__name__", type(identifier).__name__))
+    raise TypeError(
+        f"Could not interpret loss {identifier!r}: expected a Keras loss name, a Loss, a torch.nn loss module "
+        f"or a callable (y_true, y_pred) -> loss. Received type {type(identifier).__name__}."
+    )

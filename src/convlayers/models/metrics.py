@@ -1,0 +1,226 @@
+"""Keras 3 metrics: running means over an epoch, with Keras's names and accuracy rules.
+
+A metric accumulates per-sample values batch by batch (``update_state``) and reports their
+mean over everything seen since ``reset_state`` (``result``), so an epoch's accuracy is the
+accuracy over all its samples, as in Keras.
+
+``"accuracy"``/``"acc"`` picks binary, sparse categorical or categorical accuracy from the
+shapes of ``y_true`` and ``y_pred``, as Keras's ``compile`` does: binary when ``y_pred``'s
+last axis has size 1; sparse categorical when ``y_true`` has lower rank, or a last axis of
+size 1 while ``y_pred``'s is larger; categorical otherwise. Other names: the accuracy
+functions below, and the loss names of :mod:`convlayers.models.losses` (``"mae"``, ``"mse"``,
+``"binary_crossentropy"``...).
+
+>>> import torch
+>>> metric = get("accuracy", torch.tensor([2, 0]), torch.zeros(2, 3))
+>>> type(metric).__name__, metric.name
+('SparseCategoricalAccuracy', 'accuracy')
+>>> metric.update_state(torch.tensor([2, 0]), torch.tensor([[0.1, 0.2, 0.7], [0.1, 0.8, 0.1]]))
+>>> metric.result()
+0.5
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+from . import losses
+
+
+def binary_accuracy(y_true: Tensor, y_pred: Tensor, threshold: float = 0.5) -> Tensor:
+    """``mean(y_true == (y_pred > threshold), axis=-1)``."""
+    predicted = (y_pred > threshold).to(y_pred.dtype)
+    return (y_true.to(device=y_pred.device, dtype=y_pred.dtype) == predicted).to(y_pred.dtype).mean(-1)
+
+
+def categorical_accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``argmax(y_true) == argmax(y_pred)`` per sample (one-hot targets)."""
+    return (y_true.to(y_pred.device).argmax(-1) == y_pred.argmax(-1)).to(y_pred.dtype)
+
+
+def _labels(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    labels = y_true.to(y_pred.device)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels.squeeze(-1)
+    return labels.long()
+
+
+def sparse_categorical_accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """``y_true == argmax(y_pred)`` per sample (integer labels)."""
+    return (_labels(y_true, y_pred) == y_pred.argmax(-1)).to(y_pred.dtype)
+
+
+def top_k_categorical_accuracy(y_true: Tensor, y_pred: Tensor, k: int = 5) -> Tensor:
+    """Whether ``argmax(y_true)`` is among the ``k`` largest predictions."""
+    target = y_true.to(y_pred.device).argmax(-1, keepdim=True)
+    return (y_pred.topk(min(k, y_pred.shape[-1]), dim=-1).indices == target).any(-1).to(y_pred.dtype)
+
+
+def sparse_top_k_categorical_accuracy(y_true: Tensor, y_pred: Tensor, k: int = 5) -> Tensor:
+    """Whether the integer label is among the ``k`` largest predictions."""
+    target = _labels(y_true, y_pred).unsqueeze(-1)
+    return (y_pred.topk(min(k, y_pred.shape[-1]), dim=-1).indices == target).any(-1).to(y_pred.dtype)
+
+
+class Metric:
+    """A running mean of per-sample values; ``direction`` says whether higher is better.
+
+    Args:
+        name: the key in logs and ``History``.
+        direction: ``"up"`` (accuracies) or ``"down"`` (errors); ``EarlyStopping`` and
+            ``ModelCheckpoint`` read it for ``mode="auto"``.
+    """
+
+    def __init__(self, name: str, direction: str = "down") -> None:
+        self.name = name
+        self.direction = direction
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self._total = 0.0
+        self._count = 0
+
+    def _accumulate(self, values: Tensor) -> None:
+        # A Python float: float64 whatever the device (some have no float64 tensors).
+        self._total += float(values.detach().sum())
+        self._count += values.numel()
+
+    def update_state(self, y_true: Tensor, y_pred: Tensor) -> None:
+        raise NotImplementedError
+
+    def result(self) -> float:
+        """The mean of every value since the last reset (0.0 before any)."""
+        return self._total / self._count if self._count else 0.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Mean(Metric):
+    """A weighted running mean of scalars (the ``loss`` entry of the logs).
+
+    >>> import torch
+    >>> mean = Mean("loss")
+    >>> mean.update_state(torch.tensor(1.0), weight=3); mean.update_state(torch.tensor(3.0), weight=1)
+    >>> mean.result()
+    1.5
+    """
+
+    def update_state(self, value: Tensor, weight: int = 1) -> None:  # type: ignore[override]
+        self._total += float(value.detach()) * weight
+        self._count += weight
+
+
+class MeanMetricWrapper(Metric):
+    """The running mean of ``fn(y_true, y_pred, **kwargs)``'s per-sample values.
+
+    >>> import torch
+    >>> mae = MeanMetricWrapper(losses.mean_absolute_error, "mae")
+    >>> mae.update_state(torch.tensor([[1.0], [3.0]]), torch.zeros(2, 1))
+    >>> mae.result()
+    2.0
+    """
+
+    def __init__(self, fn: Callable[..., Tensor], name: str, direction: str = "down", **kwargs: Any) -> None:
+        super().__init__(name, direction)
+        self.fn = fn
+        self.kwargs = kwargs
+
+    def update_state(self, y_true: Tensor, y_pred: Tensor) -> None:
+        y_true, y_pred = losses.match_ranks(torch.as_tensor(y_true), y_pred)
+        self._accumulate(torch.as_tensor(self.fn(y_true, y_pred, **self.kwargs)))
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """Keras ``BinaryAccuracy``: the fraction of ``(y_pred > threshold) == y_true``."""
+
+    def __init__(self, name: str = "binary_accuracy", threshold: float = 0.5) -> None:
+        super().__init__(binary_accuracy, name, "up", threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """Keras ``CategoricalAccuracy`` (one-hot targets)."""
+
+    def __init__(self, name: str = "categorical_accuracy") -> None:
+        super().__init__(categorical_accuracy, name, "up")
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """Keras ``SparseCategoricalAccuracy`` (integer labels)."""
+
+    def __init__(self, name: str = "sparse_categorical_accuracy") -> None:
+        super().__init__(sparse_categorical_accuracy, name, "up")
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Keras ``MeanAbsoluteError`` metric."""
+
+    def __init__(self, name: str = "mean_absolute_error") -> None:
+        super().__init__(losses.mean_absolute_error, name)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """Keras ``MeanSquaredError`` metric."""
+
+    def __init__(self, name: str = "mean_squared_error") -> None:
+        super().__init__(losses.mean_squared_error, name)
+
+
+ACCURACIES: dict[str, Callable[..., Tensor]] = {
+    fn.__name__: fn
+    for fn in (
+        binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+        top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    )
+}
+# Losses that are also metrics; cosine_similarity is left out because Keras's metric of
+# that name is the similarity itself, with the opposite sign of the loss.
+ERRORS = {name: fn for name, fn in losses.FUNCTIONS.items() if name != "cosine_similarity"}
+CLASSES: dict[str, type[Metric]] = {
+    cls.__name__: cls
+    for cls in (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError)
+}
+
+
+def accuracy_for(y_true: Tensor, y_pred: Tensor) -> Callable[..., Metric]:
+    """The accuracy metric class Keras picks for these shapes (see the module docs).
+
+    >>> import torch
+    >>> accuracy_for(torch.zeros(4, 1), torch.zeros(4, 1)).__name__
+    'BinaryAccuracy'
+    """
+    if y_pred.shape[-1] == 1:
+        return BinaryAccuracy
+    if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
+        return SparseCategoricalAccuracy
+    return CategoricalAccuracy
+
+
+def get(identifier: Any, y_true: Tensor, y_pred: Tensor) -> Metric:
+    """The metric for a name, a :class:`Metric` or a callable, given a batch's ``y_true``/``y_pred``.
+
+    String identifiers name the metric in the logs as written (``"acc"`` logs as ``acc``).
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier.lower() in ("accuracy", "acc"):
+            return accuracy_for(y_true, y_pred)(name=identifier)
+        name = losses.ALIASES.get(identifier, identifier)
+        if name in ACCURACIES:
+            return MeanMetricWrapper(ACCURACIES[name], identifier, "up")
+        if name in ERRORS:
+            return MeanMetricWrapper(ERRORS[name], identifier)
+        if name in CLASSES:
+            return CLASSES[name]()
+        allowed = ["accuracy", "acc", *sorted(ACCURACIES), *sorted(ERRORS), *sorted(losses.ALIASES), *sorted(CLASSES)]
+        raise ValueError(f"Unknown metric {identifier!r}. Allowed names: {', '.join(allowed)}; or pass a callable (y_true, y_pred) -> values.")
+    if callable(identifier):
+        return MeanMetricWrapper(identifier, getattr(identifier, "__name__", type(identifier).__name__))
+    raise TypeError(
+        f"Could not interpret metric {identifier!r}: expected a Keras metric name, a Metric or a callable "
+        f"(y_true, y_pred) -> per-sample values. Received type {type(identifier).__name__}."
+    )

@@ -1,0 +1,389 @@
+"""``Sequential``: a linear stack of layers, Keras's model and an ordinary ``nn.Module``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
+from ..layers.base import Shape, unique_name
+from .summary import summary_text
+from .training import Trainer
+
+
+class Sequential(Trainer, nn.Module):
+    """Layers applied in order (Keras ``Sequential``), trainable with ``compile``/``fit``.
+
+    When the input shape is known, every layer is built at once, so ``output_shape``,
+    per-layer shapes (``summary()``) and weights exist before any data. It is known from an
+    :func:`~convlayers.Input` first, from a first layer made with Keras's ``input_shape=``/
+    ``batch_input_shape=``/``input_dim=`` arguments, or from :meth:`build`; otherwise the
+    model builds on its first call.
+
+    As a module, the layers are submodules ``"0"``, ``"1"``... (so ``state_dict`` keys read
+    ``"0.kernel"``), parameters are ordinary ``nn.Parameter`` objects and the model moves with
+    ``.to(device)``. Calling it on a tensor follows the module's train/eval mode and keeps
+    autograd; calling it on a NumPy array runs in inference mode without gradients and
+    returns an array, as Keras's ``model(x)``.
+
+    ``layer_output_shapes`` lists each layer's output shape (``None`` while unknown).
+
+    Args:
+        layers: the initial layers (an ``Input`` may come first).
+        trainable: ``False`` freezes every layer.
+        name: the model's name (``"sequential"``, ``"sequential_1"``... by default).
+
+    >>> import numpy as np, convlayers
+    >>> model = convlayers.Sequential([
+    ...     convlayers.Input((8, 8, 1)),
+    ...     convlayers.Conv2D(4, 3, activation="relu"),
+    ...     convlayers.Flatten(),
+    ...     convlayers.Dense(10, activation="softmax"),
+    ... ])
+    >>> model.output_shape, model.count_params()
+    ((None, 10), 1490)
+    >>> model(np.zeros((2, 8, 8, 1), "float32")).shape
+    (2, 10)
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, *, trainable: bool = True, name: str | None = None) -> None:
+        super().__init__()
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Sequential: `name` must be a string. Received: name={name!r}.")
+        self.name = name or unique_name("sequential")
+        self._stack: list[Layer] = []
+        # Held in a list so that nn.Module does not register it: it has no weights and is
+        # not one of `layers`, as in Keras.
+        self._inputs: list[InputLayer] = []
+        self.layer_output_shapes: list[Shape | None] = []
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._build_known()
+        if not trainable:
+            self.trainable = False
+
+    # -- the stack ----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order (without the ``InputLayer``)."""
+        return list(self._stack)
+
+    @property
+    def input_layer(self) -> InputLayer | None:
+        """The ``InputLayer`` that fixes the input shape, if any."""
+        return self._inputs[0] if self._inputs else None
+
+    def __len__(self) -> int:
+        return len(self._stack)
+
+    def __getitem__(self, index: int) -> Layer:
+        return self._stack[index]
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self._stack)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at ``index`` (Keras ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError(f"Sequential {self.name!r}.get_layer(): pass exactly one of `name` or `index`.")
+        if index is not None:
+            return self._stack[index]
+        for layer in self._stack:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Sequential {self.name!r}: no layer named {name!r}. Layers: {[l.name for l in self._stack]}.")
+
+    def add(self, layer: Layer, rebuild: bool = True) -> None:
+        """Append ``layer``; an :func:`~convlayers.Input` (first only) sets the input shape."""
+        if isinstance(layer, InputLayer):
+            if self._stack or self._inputs:
+                configured = f"input shape {self._inputs[0].batch_shape}" if self._inputs else "layers"
+                raise ValueError(
+                    f"Sequential {self.name!r}: an Input must come first, and only once; the model already has "
+                    f"{configured}. Received {layer.name!r} with batch_shape={layer.batch_shape}."
+                )
+            self._inputs.append(layer)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential {self.name!r}: only convlayers layers can be added (wrap other modules in a Layer "
+                f"subclass). Received {layer!r} of type {type(layer).__name__}."
+            )
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(
+                f"Sequential {self.name!r}: all layers must have unique names; {layer.name!r} is already the name "
+                f"of a layer in this model. Pass another `name`."
+            )
+        if not self._stack and not self._inputs:
+            declared = _declared_batch_shape(layer)
+            if declared is not None:
+                self._inputs.append(InputLayer(batch_shape=declared, dtype=layer.dtype))
+        self.add_module(str(len(self._stack)), layer)
+        self._stack.append(layer)
+        self.layer_output_shapes.append(None)
+        if rebuild:
+            self._build_known()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise ValueError(f"Sequential {self.name!r}: there are no layers to pop.")
+        layer = self._stack.pop()
+        self.layer_output_shapes.pop()
+        del self._modules[str(len(self._stack))]
+        return layer
+
+    # -- building -------------------------------------------------------------------------------
+    def _build_known(self) -> None:
+        if self._inputs and self._stack:
+            self._build_from(self._inputs[0].batch_shape)
+
+    def _build_from(self, input_shape: Shape) -> None:
+        shape: Shape | None = tuple(input_shape)
+        for i, layer in enumerate(self._stack):
+            if shape is None:
+                self.layer_output_shapes[i] = None
+                continue
+            if layer.built:
+                layer._check_input_shape(shape)
+            else:
+                layer.build(shape)
+            try:
+                shape = tuple(layer.compute_output_shape(shape))
+            except NotImplementedError:
+                shape = None
+            self.layer_output_shapes[i] = shape
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch dim included, e.g. ``(None, 28, 28, 1)``)."""
+        shape = tuple(None if d is None else int(d) for d in input_shape)
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name!r} cannot be built because it has no layers. Call `model.add(layer)`.")
+        if self._inputs and self._inputs[0].batch_shape != shape:
+            raise ValueError(
+                f"Sequential model {self.name!r} has already been configured to use input shape "
+                f"{self._inputs[0].batch_shape}. You cannot build it with input_shape {shape}."
+            )
+        if not self._inputs:
+            self._inputs.append(InputLayer(batch_shape=shape, dtype=self._stack[0].dtype))
+        self._build_from(shape)
+
+    @property
+    def built(self) -> bool:
+        """Whether every layer has its weights."""
+        return bool(self._stack) and all(layer.built for layer in self._stack)
+
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape with the batch dim (``None`` when free)."""
+        if not self._inputs:
+            raise ValueError(f"Sequential model {self.name!r} has no defined input shape yet.")
+        return self._inputs[0].batch_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        """The output shape with the batch dim, known once the input shape is."""
+        if not self._stack or self.layer_output_shapes[-1] is None:
+            raise ValueError(f"Sequential model {self.name!r} has no defined output shape yet.")
+        return self.layer_output_shapes[-1]
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
+        """The output shape for ``input_shape``, through every layer's ``compute_output_shape``."""
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    # -- calling --------------------------------------------------------------------------------
+    def forward(self, inputs: Any) -> Any:
+        """Apply the layers: a tensor gives a tensor (autograd intact), an array gives an array."""
+        if isinstance(inputs, torch.Tensor):
+            return self._run(inputs)
+        mode = self.training
+        self.train(False)
+        try:
+            with torch.no_grad():
+                x = torch.as_tensor(np.asarray(inputs))
+                return self._run(x.to(self._device())).cpu().numpy()
+        finally:
+            self.train(mode)
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name!r} has no layers to call. Call `model.add(layer)`.")
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+            if x.device.type != "cpu":
+                self.to(x.device)
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    # -- weights --------------------------------------------------------------------------------
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"Sequential model {self.name!r}: cannot {what} before the model is built; give it an Input, "
+                f"call `build(input_shape)`, or call it on data first."
+            )
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """Every layer's weights, in order (Keras's order within each layer)."""
+        return [w for layer in self._stack for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [w for layer in self._stack for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [w for layer in self._stack for w in layer.non_trainable_weights]
+
+    @property
+    def trainable(self) -> bool:
+        """``False`` once every layer is frozen; setting it sets every layer's."""
+        return any(layer.trainable for layer in self._stack) if self._stack else True
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self._stack:
+            layer.trainable = value
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Every layer's regularization terms (weights now; activities of the last call)."""
+        return [term for layer in self._stack for term in layer.losses]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All layers' weights as NumPy arrays in Keras layout, layer after layer."""
+        self._require_built("get weights")
+        return [w for layer in self._stack for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set all weights from :meth:`get_weights`-style arrays; nothing changes unless all fit."""
+        self._require_built("set weights")
+        records = [(layer, record) for layer in self._stack for record in layer._weight_records]
+        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+            raise TypeError(f"Sequential model {self.name!r}: set_weights expects a list of arrays. Received {type(weights).__name__}.")
+        if len(weights) != len(records):
+            raise ValueError(
+                f"Sequential model {self.name!r}: set_weights expects {len(records)} arrays (the model's weights in "
+                f"order), received {len(weights)}."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for (layer, record), array in zip(records, arrays):
+            if tuple(array.shape) != record.keras_shape:
+                raise ValueError(
+                    f"Sequential model {self.name!r}: weight `{record.name}` of layer {layer.name!r} must have shape "
+                    f"{record.keras_shape} (Keras layout). Received an array of shape {tuple(array.shape)}."
+                )
+        start = 0
+        for layer in self._stack:
+            count = len(layer._weight_records)
+            layer.set_weights(arrays[start : start + count])
+            start += count
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights (moving statistics included, as Keras counts)."""
+        self._require_built("count its parameters")
+        return sum(layer.count_params() for layer in self._stack)
+
+    # -- description ----------------------------------------------------------------------------
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Sequence[float] | None = None,
+        print_fn: Callable[[str], Any] | None = None,
+    ) -> None:
+        """Print Keras 3's summary table: each layer's output shape and parameter count, then totals.
+
+        ``print_fn`` (default ``print``) receives the whole text at once, as in Keras 3.
+        """
+        (print_fn or print)(summary_text(self, line_length, positions))
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras 3's Sequential config: ``name``, ``trainable``, ``dtype``, ``layers``, ``build_input_shape``.
+
+        ``layers`` lists the ``InputLayer`` first when the input shape is known, then each
+        layer as ``{"module", "class_name", "config", "registered_name", "build_config"}``.
+        """
+        entries = [serialize_layer(layer) for layer in self._inputs + self._stack]
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None},
+            "layers": entries,
+            "build_input_shape": self._inputs[0].batch_shape if self._inputs else None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+        """A new model from :meth:`get_config`'s output (or a Keras 2/3 Sequential config).
+
+        >>> import convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2, name="d")])
+        >>> clone = Sequential.from_config(model.get_config())
+        >>> clone.output_shape, clone[0].name
+        ((None, 2), 'd')
+        """
+        # Keras 1/2 could store a Sequential config as the bare list of layers.
+        if isinstance(config, list):
+            config = {"layers": config}
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"Sequential.from_config: expected a dict with a 'layers' list. Received: {config!r}.")
+        unknown = sorted(set(config) - {"name", "trainable", "dtype", "layers", "build_input_shape"})
+        if unknown:
+            raise ValueError(
+                f"Sequential.from_config: unknown keys {unknown}. Allowed: name, trainable, dtype (the model's "
+                f"own dtype policy, unused: it has no weights of its own), layers, build_input_shape."
+            )
+        model = cls(name=config.get("name"))
+        for entry in config["layers"]:
+            model.add(deserialize_layer(entry), rebuild=False)
+        build_shape = config.get("build_input_shape")
+        if model._inputs:
+            model._build_known()
+        elif build_shape is not None:
+            model.build(build_shape)
+        if config.get("trainable") is False:
+            model.trainable = False
+        return model
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    # -- files (convlayers.io) ------------------------------------------------------------------
+    def save(self, filepath: str | Path) -> None:
+        """Save architecture and weights with :func:`convlayers.io.save_model`."""
+        from .. import io
+
+        io.save_model(self, filepath)
+
+    def save_weights(self, filepath: str | Path) -> None:
+        """Save the weights with :func:`convlayers.io.save_weights`."""
+        from .. import io
+
+        io.save_weights(self, filepath)
+
+    def load_weights(self, filepath: str | Path) -> None:
+        """Load weights saved by :meth:`save_weights` with :func:`convlayers.io.load_weights`."""
+        from .. import io
+
+        io.load_weights(self, filepath)
+
+
+def _declared_batch_shape(layer: Layer) -> Shape | None:
+    """The batch shape a first layer declares with Keras's ``input_shape``/``batch_input_shape``/``input_dim``."""
+    kwargs = layer._keras_kwargs
+    if kwargs.get("batch_input_shape") is not None:
+        return tuple(kwargs["batch_input_shape"])
+    if kwargs.get("input_shape") is not None:
+        return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+    if kwargs.get("input_dim") is not None:
+        return (kwargs.get("batch_size"), kwargs["input_dim"])
+    return None
