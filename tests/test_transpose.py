@@ -14,7 +14,7 @@ from convlayers import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D,
 from convlayers.geometry import TransposeGeometry
 from convlayers.ops.conv_transpose import TorchTranspose, conv_transpose, lowering
 from reference import conv_transpose as np_conv_transpose
-from reference import to_channels_first, to_channels_last
+from reference import to_channels_last
 
 TRANSPOSE = {1: Conv1DTranspose, 2: Conv2DTranspose, 3: Conv3DTranspose}
 CONV = {1: Conv1D, 2: Conv2D, 3: Conv3D}

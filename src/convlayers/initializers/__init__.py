@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .registry import Configurable, Registry, Wrapped
+from ..registry import Registry, Wrapped
+from .base import _TRUNCATED_STD, Initializer, Shape, _Random, compute_fans
+from .stft import STFT
 
 __all__ = [
     "STFT", "CallableInitializer", "Constant", "GlorotNormal", "GlorotUniform", "HeNormal",
@@ -35,77 +35,6 @@ __all__ = [
     "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
     "compute_fans", "get", "register", "serialize",
 ]
-
-Shape = Sequence[int]
-_TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
-_PHI_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))  # P(Z < -2) for a standard normal Z
-
-
-def compute_fans(shape: Shape, input_axes: Sequence[int] | None = None,
-                 output_axes: Sequence[int] | None = None) -> tuple[int, int]:
-    """Keras's ``(fan_in, fan_out)`` of a Keras-layout weight shape.
-
-    Rank >= 3 (conv kernels): ``receptive = prod(shape[:-2])``, ``fan_in = shape[-2] * receptive``,
-    ``fan_out = shape[-1] * receptive``. Rank 2: ``shape``. Rank 1: ``(shape[0], shape[0])``.
-    Scalar: ``(1, 1)``. When both ``input_axes`` and ``output_axes`` are given, each fan is the
-    product of the sizes on those axes instead.
-
-    >>> compute_fans((3, 3, 32, 64)), compute_fans((3, 3, 32, 1)), compute_fans((10,))
-    ((288, 576), (288, 9), (10, 10))
-    """
-    shape = tuple(shape)
-    if input_axes is not None and output_axes is not None:
-        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    receptive = math.prod(shape[:-2])
-    return shape[-2] * receptive, shape[-1] * receptive
-
-
-class Initializer(Configurable, ABC):
-    """Base class: ``init(shape, dtype)`` returns a new tensor of ``shape`` (Keras layout).
-
-    >>> Ones()((2,), torch.float64)
-    tensor([1., 1.], dtype=torch.float64)
-    """
-
-    @abstractmethod
-    def __call__(self, shape: Shape, dtype: torch.dtype = torch.float32) -> Tensor:
-        """A new tensor of ``shape`` and ``dtype``."""
-
-
-class _Random(Initializer):
-    """Seed handling shared by the random initializers."""
-
-    def __init__(self, seed: int | None = None) -> None:
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"Invalid value for argument `seed`: expected an int or None. Received: seed={seed!r}")
-        self.seed = seed
-
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
-
-    def _draw(self, sampler: Callable[..., Tensor], shape: Shape, dtype: torch.dtype) -> Tensor:
-        """``sampler`` (``torch.rand``/``torch.randn``) in at least float32, from the seed's generator."""
-        if not dtype.is_floating_point:
-            raise ValueError(f"{type(self).__name__} draws floats: dtype must be a floating torch dtype. Received: dtype={dtype}")
-        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed)
-        return sampler(tuple(shape), generator=generator, dtype=torch.promote_types(dtype, torch.float32))
-
-    def _normal(self, shape: Shape, mean: float, stddev: float, dtype: torch.dtype) -> Tensor:
-        return (self._draw(torch.randn, shape, dtype) * stddev + mean).to(dtype)
-
-    def _truncated_normal(self, shape: Shape, mean: float, stddev: float, dtype: torch.dtype) -> Tensor:
-        # Inverse-CDF sampling of a standard normal restricted to [-2, 2], as Keras truncates.
-        u = self._draw(torch.rand, shape, dtype)
-        z = torch.special.ndtri(_PHI_MINUS_2 + u * (1.0 - 2.0 * _PHI_MINUS_2)).clamp(-2.0, 2.0)
-        return (z * stddev + mean).to(dtype)
-
-    def _uniform(self, shape: Shape, low: float, high: float, dtype: torch.dtype) -> Tensor:
-        return (low + (high - low) * self._draw(torch.rand, shape, dtype)).to(dtype)
-
 
 class RandomNormal(_Random):
     """Normal draws, ``N(mean, stddev**2)``.
@@ -375,90 +304,6 @@ class Identity(Initializer):
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain}
-
-
-def _general_cosine(*coefficients: float) -> Callable[[int], np.ndarray]:
-    def window(length: int) -> np.ndarray:
-        fac = np.linspace(-np.pi, np.pi, length)
-        return sum(a * np.cos(k * fac) for k, a in enumerate(coefficients))
-    return window
-
-
-def _bartlett(length: int) -> np.ndarray:
-    n = np.arange(length)
-    return np.where(n <= (length - 1) / 2.0, 2.0 * n / (length - 1), 2.0 - 2.0 * n / (length - 1))
-
-
-# scipy.signal.windows formulas, evaluated in float64 as scipy does (symmetric form).
-_WINDOWS: dict[str, Callable[[int], np.ndarray]] = {
-    "bartlett": _bartlett,
-    "blackman": _general_cosine(0.42, 0.50, 0.08),
-    "blackmanharris": _general_cosine(0.35875, 0.48829, 0.14128, 0.01168),
-    "boxcar": np.ones,
-    "flattop": _general_cosine(0.21557895, 0.41663158, 0.277263158, 0.083578947, 0.006947368),
-    "hamming": _general_cosine(0.54, 1.0 - 0.54),
-    "hann": _general_cosine(0.5, 1.0 - 0.5),
-    "nuttall": _general_cosine(0.3635819, 0.4891775, 0.1365995, 0.0106411),
-}
-
-
-def _window(name: str, length: int, periodic: bool) -> np.ndarray:
-    """``scipy.signal.get_window(name, length, fftbins=periodic)``."""
-    if length <= 1:
-        return np.ones(length)
-    return _WINDOWS[name](length + 1)[:length] if periodic else _WINDOWS[name](length)
-
-
-class STFT(Initializer):
-    """Keras's STFT kernel of shape ``(frame_length, 1, fft_length // 2 + 1)``: a windowed DFT.
-
-    Args:
-        side: ``"real"`` (cosines) or ``"imag"`` (sines).
-        window: a window name (those of ``scipy.signal.windows`` listed in ``_WINDOWS``), the
-            window's values, or ``None``.
-        scaling: ``"density"`` (divide by the window's L2 norm), ``"spectrum"`` (its L1 norm)
-            or ``None``.
-        periodic: use the periodic (DFT-even) form of a named window.
-
-    >>> STFT(window=None)((4, 1, 3))[:, 0, 0]
-    tensor([1., 1., 1., 1.])
-    """
-
-    def __init__(self, side: str = "real", window: str | Sequence[float] | None = "hann",
-                 scaling: str | None = "density", periodic: bool = False) -> None:
-        if side not in ("real", "imag"):
-            raise ValueError(f"side should be 'real' or 'imag', not {side!r}")
-        if isinstance(window, str) and window not in _WINDOWS:
-            raise ValueError(f"Unknown STFT window {window!r}. Supported windows: {', '.join(_WINDOWS)}, "
-                             "the window's values, or None.")
-        if scaling not in (None, "density", "spectrum"):
-            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling!r}")
-        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
-
-    def __call__(self, shape: Shape, dtype: torch.dtype = torch.float32) -> Tensor:
-        shape = tuple(shape)
-        if len(shape) != 3 or shape[1] != 1:
-            raise ValueError(f"STFT kernels have shape (frame_length, 1, fft_length // 2 + 1). Received: shape={shape}")
-        frame_length, _, bins = shape
-        freq = torch.arange(bins, dtype=dtype).reshape(1, 1, bins) / ((bins - 1) * 2)
-        time = torch.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
-        args = (-2 * time) * freq * torch.arccos(torch.tensor(-1.0, dtype=dtype))
-        kernel = torch.cos(args) if self.side == "real" else torch.sin(args)
-        if self.window is None:
-            return kernel
-        values = _window(self.window, frame_length, self.periodic) if isinstance(self.window, str) else self.window
-        win = torch.as_tensor(np.asarray(values), dtype=dtype)
-        if win.shape != (frame_length,):
-            raise ValueError(f"The shape of `window` must be equal to [frame_length]. Received: window shape={tuple(win.shape)}")
-        win = win.reshape(frame_length, 1, 1)
-        if self.scaling == "density":
-            return kernel * win / torch.sqrt(torch.sum(win * win))
-        if self.scaling == "spectrum":
-            return kernel * win / torch.sum(win.abs())
-        return kernel * win
-
-    def get_config(self) -> dict[str, Any]:
-        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
 
 
 class CallableInitializer(Wrapped, Initializer):
