@@ -314,3 +314,9 @@ def test_save_methods_delegate_to_convlayers_io(monkeypatch, tmp_path):
     model.save_weights(tmp_path / "w")
     model.load_weights(tmp_path / "w")
     assert calls == [("save_model", model, tmp_path / "m"), ("save_weights", model, tmp_path / "w"), ("load_weights", model, tmp_path / "w")]
+
+
+@pytest.mark.parametrize("base", ["Layer", "SpatialLayer", "Conv", "ConvTranspose", "Pooling", "UpSampling"])
+def test_layer_registry_refuses_abstract_bases(base):
+    with pytest.raises(ValueError, match=f"Unknown layer class '{base}'"):
+        convlayers.layers.get_layer_class(base)

@@ -1,4 +1,4 @@
-"""Model and weight files: one safetensors file per model, config in its metadata.
+"""Model and weight files: one safetensors file per model, config in its metadata; Keras's files read.
 
 >>> import tempfile, convlayers
 >>> layer = convlayers.Conv2D(2, 3)
@@ -9,7 +9,8 @@ True
 """
 
 from .container import ModelFileError
+from .keras_files import load_keras_model, load_keras_weights
 from .model_file import load_model, save_model
 from .weights_file import load_weights, save_weights
 
-__all__ = ["ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]
+__all__ = ["ModelFileError", "load_keras_model", "load_keras_weights", "load_model", "load_weights", "save_model", "save_weights"]

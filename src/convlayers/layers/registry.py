@@ -23,8 +23,15 @@ def _exported() -> dict[str, type[Layer]]:
     return {
         name: obj
         for name in layers.__all__
-        if inspect.isclass(obj := getattr(layers, name)) and issubclass(obj, Layer)
+        if inspect.isclass(obj := getattr(layers, name)) and issubclass(obj, Layer) and _is_concrete(obj)
     }
+
+
+def _is_concrete(cls: type[Layer]) -> bool:
+    """Not a base: ``Layer`` itself, or an N-d family class (``Conv``) whose rank a subclass pins."""
+    from .spatial import SpatialLayer
+
+    return cls is not Layer and (not issubclass(cls, SpatialLayer) or hasattr(cls, "rank"))
 
 
 def layer_class_names() -> list[str]:

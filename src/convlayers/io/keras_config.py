@@ -1,0 +1,165 @@
+"""A Keras Sequential config (Keras 3 or tf.keras 2) as a convlayers ``Sequential``.
+
+Configs that tf.keras 2 writes carry keys that Keras 3, and so convlayers, does not
+take (``../shared/reference/keras.md`` §4.1): they are translated by one declarative
+table, :data:`KERAS_CONFIG_RULES`, so every quirk lives in one place. The other
+tf.keras 2 forms (a dtype as a string or a policy dict, BatchNormalization's
+``axis`` as a one-element list, ``batch_input_shape`` on a first layer, a
+Conv3DTranspose config without ``dilation_rate``) are Keras's own accepted forms,
+which the layers themselves take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..layers import ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
+from ..models import Sequential
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """How one layer family's saved config keys become constructor arguments.
+
+    Args:
+        rename: old key -> new key.
+        drop: keys the writer saves but that have no effect (tf.keras 2 writes them, never reads them).
+        inert: key -> the one value convlayers takes for it; the key is dropped when it
+            holds that value and the file is refused when it holds any other.
+    """
+
+    rename: Mapping[str, str] = field(default_factory=dict)
+    drop: frozenset[str] = frozenset()
+    inert: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Per layer family (every rank and alias of it): the keys a Keras file's config needs translated.
+KERAS_CONFIG_RULES: Mapping[type[Layer], KeyRule] = MappingProxyType(
+    {
+        # tf.keras 2 spells the full input shape `batch_input_shape`; Keras 3 adds flags for
+        # ragged and optional inputs, which a dense, required input leaves false.
+        InputLayer: KeyRule(rename={"batch_input_shape": "batch_shape"}, inert={"ragged": False, "optional": False}),
+        # tf.keras 2 saves its base Conv's `groups` (and, for separable, `kernel_*`), which these
+        # layers never use: Keras 3 rejects them.
+        DepthwiseConv: KeyRule(drop=frozenset({"groups"})),
+        SeparableConv: KeyRule(
+            drop=frozenset({"groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"})
+        ),
+        ConvTranspose: KeyRule(drop=frozenset({"groups"})),
+        # Keras 3.13+ saves Dense's quantization settings; None means a plain float layer.
+        Dense: KeyRule(inert={"quantization_config": None}),
+    }
+)
+
+
+def translate_layer_config(class_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The constructor arguments for a Keras layer config, by :data:`KERAS_CONFIG_RULES`.
+
+    >>> translate_layer_config("SeparableConv2D", {"filters": 4, "kernel_size": [3, 3], "groups": 1,
+    ...                                            "kernel_initializer": None})
+    {'filters': 4, 'kernel_size': [3, 3]}
+    >>> translate_layer_config("InputLayer", {"batch_input_shape": [None, 8], "ragged": True})
+    Traceback (most recent call last):
+    ...
+    ValueError: convlayers takes `ragged` only as False on InputLayer. Received: ragged=True.
+    """
+    cls = get_layer_class(class_name)
+    translated = dict(config)
+    for family, rule in KERAS_CONFIG_RULES.items():
+        if not issubclass(cls, family):
+            continue
+        for key, value in rule.inert.items():
+            if key in translated and translated.pop(key) != value:
+                raise ValueError(
+                    f"convlayers takes `{key}` only as {value!r} on {class_name}. Received: {key}={config[key]!r}."
+                )
+        for key in rule.drop:
+            translated.pop(key, None)
+        for old, new in rule.rename.items():
+            if old in translated:
+                if new in translated:
+                    raise ValueError(f"the {class_name} config has both `{old}` and `{new}`; expected one of them.")
+                translated[new] = translated.pop(old)
+    return translated
+
+
+def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[str]]:
+    """A built ``Sequential`` from a Keras model config, and the Keras class name of each layer.
+
+    ``model_config`` is the parsed ``config.json`` of a ``.keras`` file or the
+    ``model_config`` attribute of an ``.h5`` file. The class names (``InputLayer``
+    excluded, in ``model.layers`` order) are what Keras named the layers' weight
+    groups after. Raises ``ValueError`` naming the class for a non-Sequential model
+    or a layer class convlayers does not implement, and when the config does not
+    give the input shape (without which the weights have no shapes).
+
+    >>> model, classes = sequential_from_keras_config({"class_name": "Sequential", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}},
+    ...     {"class_name": "Dense", "config": {"units": 2, "name": "out"}}]}})
+    >>> model.output_shape, classes
+    ((None, 2), ['Dense'])
+    """
+    if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
+        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {_short(model_config)}.")
+    class_name = model_config["class_name"]
+    if class_name != "Sequential":
+        raise ValueError(
+            f"the model's class is {class_name!r}; only Sequential models (a plain stack of layers) can be "
+            f"rebuilt, not Functional or subclassed models."
+        )
+    config = model_config.get("config")
+    # Keras 1 and early Keras 2 stored a Sequential config as the bare list of layers.
+    config = {"layers": config} if isinstance(config, list) else config
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"the Sequential config has no `layers` list. Received: {_short(config)}.")
+    entries = [_translated_entry(index, entry) for index, entry in enumerate(config["layers"])]
+    model = Sequential.from_config(
+        {
+            "name": config.get("name"),
+            "trainable": config.get("trainable", True),
+            "layers": entries,
+            "build_input_shape": _input_shape(model_config, config),
+        }
+    )
+    if not model.built:
+        raise ValueError(
+            "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
+            "`build_input_shape`), so its weights have no shapes to load into."
+        )
+    return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
+
+
+def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise ValueError(f"layer {index} of the config is not a dict with a `class_name`. Received: {_short(entry)}.")
+    class_name, config = entry["class_name"], entry.get("config") or {}
+    where = f"layer {index} {config.get('name', '')!r} ({class_name})".replace(" ''", "")
+    try:
+        get_layer_class(class_name)
+    except ValueError:
+        raise ValueError(
+            f"{where}: convlayers has no layer class {class_name!r} (a custom one can be added with "
+            f"convlayers.layers.register_layer_class)."
+        ) from None
+    try:
+        return {"class_name": class_name, "config": translate_layer_config(class_name, config)}
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def _input_shape(model_config: dict[str, Any], config: dict[str, Any]) -> Any:
+    """Where Keras 3 and tf.keras ``.keras`` files record a Sequential's input shape without an InputLayer."""
+    first_layer = config["layers"][0] if config["layers"] else {}
+    candidates = (
+        config.get("build_input_shape"),
+        (model_config.get("build_config") or {}).get("input_shape"),
+        (first_layer.get("build_config") or {}).get("input_shape"),
+    )
+    return next((shape for shape in candidates if shape is not None), None)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
