@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test bench install install-test clean
+.PHONY: demo test bench bench-peers install install-test clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,20 @@ demo: $(VENV)/.installed-demo
 	$(PY) -m convlayers demo
 
 test: install-test
-	$(PY) -m pytest -q -n 2 --doctest-modules src tests
+	$(PY) -m pytest -q -n 2 --doctest-modules src tests bench
 
 bench: install
 	$(PY) -m bench
 
+# TensorFlow and JAX for the benchmark's peer columns, in their own venv: never in $(VENV).
+PEERS := .venv-peers
+$(PEERS)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check $$($(PYTHON) -c \
+		'import tomllib; print(" ".join(repr(r) for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))')
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(PEERS) build *.egg-info src/*.egg-info

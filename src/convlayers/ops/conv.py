@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from ..geometry import Pads
 from .layout import channels_first, torch_pad_order, user_layout
+from .lowering import plan
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -26,7 +27,7 @@ def conv(
 
     ``x`` is ``(N, *spatial, C)`` when ``channels_last`` else ``(N, C, *spatial)``;
     the output is in the same layout. ``pads`` holds one ``(begin, end)`` pair
-    per spatial dim.
+    per spatial dim. How torch computes it is :func:`~.lowering.plan`'s choice.
 
     >>> y = conv(torch.ones(1, 5, 5, 2), torch.ones(4, 2, 3, 3), None, pads=((1, 1), (1, 1)),
     ...          strides=(1, 1), dilation_rate=(1, 1), groups=1, channels_last=True)
@@ -34,10 +35,18 @@ def conv(
     ((1, 5, 5, 4), 18.0, 8.0)
     """
     rank = len(strides)
+    spatial = tuple(x.shape[1:-1] if channels_last else x.shape[2:])
+    p = plan(spatial, tuple(weight.shape[2:]), pads, strides, dilation_rate, groups, channels_last)
     x = channels_first(x, channels_last)
-    symmetric = tuple(min(p) for p in pads)
-    extra = tuple((b - m, e - m) for (b, e), m in zip(pads, symmetric))
-    if any(v for pair in extra for v in pair):
-        x = F.pad(x, torch_pad_order(extra))
-    y = _CONV[rank](x, weight, bias, stride=strides, padding=symmetric, dilation=dilation_rate, groups=groups)
+    if p.rank > rank:
+        # (N, C, L) as (N, C, 1, L): a view, in channels_last memory when the user's layout is.
+        x, weight = x.unsqueeze(2), weight.unsqueeze(2)
+        strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
+    if p.input_pads is not None:
+        x = F.pad(x, torch_pad_order(p.input_pads))
+    y = _CONV[p.rank](x, weight, bias, stride=strides, padding=p.padding, dilation=dilation_rate, groups=groups)
+    if p.window is not None:
+        y = y[(slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in p.window)]
+    if p.rank > rank:
+        y = y.squeeze(2)
     return user_layout(y, channels_last)

@@ -1,0 +1,185 @@
+"""``python -m bench``: run the workloads on every engine, print the tables, save the results."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import report
+from .peers import DEFAULT_PYTHON, PeerError, start_peers
+from .timing import Load, median_ms, time_call, turn, wait_for_quiet
+from .workloads import WORKLOADS, Workload, select
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("-k", "--filter", help="comma-separated substrings of workload names (default: all): "
+                   + ", ".join(w.name for w in WORKLOADS))
+    p.add_argument("--rounds", type=int, default=15, help="interleaved rounds per mode (default 15)")
+    p.add_argument("--calls", type=int, default=3, help="timed calls per engine per round (default 3)")
+    p.add_argument("--warm", type=float, default=0.03, help="seconds of untimed calls (at least one) before each "
+                   "engine's timed calls in a round (default 0.03)")
+    p.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per engine and mode after "
+                   "which its later rounds are skipped, once it has 3 samples (default 20)")
+    p.add_argument("--modes", default="forward,train", help="forward, train or both (default)")
+    p.add_argument("--engines", default="convlayers,torch_nchw,torch_cl", help="in-process engines to run")
+    p.add_argument("--peers", default="tensorflow,jax", help="peer engines, in their own processes ('' for none)")
+    p.add_argument("--no-peers", action="store_true", help="same as --peers ''")
+    p.add_argument("--peer-python", default=str(DEFAULT_PYTHON), help="interpreter with the peers installed (make bench-peers)")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads per engine (default: all cores)")
+    p.add_argument("--quiet-wait", type=float, default=20.0, help="seconds to wait for other processes to go quiet before each mode (0: don't)")
+    p.add_argument("--nominal-peak", type=float, help="the machine's FP32 peak in GFLOP/s, if known, to report against")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(RESULTS), help="where to save the JSON and Markdown (default bench/results)")
+    return p.parse_args(argv)
+
+
+def _relative_error(value: np.ndarray, reference: np.ndarray) -> float:
+    if value.shape != reference.shape:
+        return float("inf")
+    return float(np.abs(value.astype(np.float64) - reference).max() / max(np.abs(reference).max(), 1e-30))
+
+
+def run_workload(w: Workload, args: argparse.Namespace, engines: dict, peers: dict, scratch: Path) -> dict:
+    from .engines_torch import Unavailable
+
+    arrays = w.data(args.seed)
+    data = scratch / "data.npz"
+    np.savez(data, **arrays)
+    item = {"name": w.name, "description": w.describe(), "workload": w.to_json(), "flops": w.flops,
+            "train_flops": w.train_flops, "engines": {}, "skipped": {}, "foreign_load": {}}
+    runners: dict[str, Callable[[str, int, float], list[float]]] = {}
+    results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, prepare in engines.items():
+        try:
+            prepared = prepare(w, arrays)
+        except Unavailable as why:
+            item["skipped"][name] = str(why)
+            continue
+        entry = item["engines"][name] = {}
+        for mode in report.MODES:
+            entry[f"first_{mode}_ms"] = time_call(getattr(prepared, mode)) * 1e3
+        results[name] = (prepared.result(False), prepared.result(True))
+        runners[name] = lambda mode, calls, warm, p=prepared: turn(getattr(p, mode), calls, warm)
+    for name, peer in peers.items():
+        try:
+            reply = peer.request(cmd="setup", workload=w.to_json(), data=str(data), out=str(scratch))
+        except PeerError as why:
+            item["skipped"][name] = str(why).splitlines()[0][:300]
+            continue
+        item["engines"][name] = {"first_forward_ms": reply["first_ms"]["forward"],
+                                 "first_train_ms": reply["first_ms"]["train"], "info": reply["info"]}
+        results[name] = (np.load(reply["result"]["forward"]), np.load(reply["result"]["train"]))
+        runners[name] = lambda mode, calls, warm, peer=peer: peer.request(cmd="time", mode=mode, calls=calls, warm=warm)["seconds"]
+
+    reference = results.get("convlayers") or next(iter(results.values()), None)
+    for name, (y, grad) in results.items():
+        item["engines"][name]["error_forward"] = _relative_error(y, reference[0])
+        item["engines"][name]["error_train"] = _relative_error(grad, reference[1])
+
+    names = list(runners)
+    for mode in args.modes:
+        if args.quiet_wait:
+            wait_for_quiet(timeout=args.quiet_wait)
+        load = Load()
+        peer_cpu = sum(p.cpu for p in peers.values())
+        load.start()
+        samples: dict[str, list[float]] = {n: [] for n in names}
+        for r in range(args.rounds):
+            for name in names[r % len(names):] + names[: r % len(names)]:  # rotate: no engine always goes first
+                if name in item["skipped"] or (len(samples[name]) >= 3 and sum(samples[name]) > args.budget):
+                    continue
+                try:
+                    samples[name] += runners[name](mode, args.calls, args.warm)
+                except PeerError as why:
+                    item["skipped"][name] = f"failed while timing {mode}: {why}"
+        load.add_own(sum(p.cpu for p in peers.values()) - peer_cpu)
+        item["foreign_load"][mode] = load.stop()
+        for name in names:
+            if not samples[name]:
+                continue
+            item["engines"][name][f"{mode}_ms"] = median_ms(samples[name])
+            item["engines"][name][f"{mode}_samples_ms"] = [round(s * 1e3, 4) for s in samples[name]]
+    return item
+
+
+def progress(item: dict, modes: list[str]) -> str:
+    cells = []
+    for name, e in item["engines"].items():
+        cells.append(f"{name} " + "/".join(f"{e[f'{m}_ms']:.2f}" for m in modes if f"{m}_ms" in e))
+    load = "/".join(f"{item['foreign_load'][m]:.0%}" for m in modes if m in item["foreign_load"])
+    return f"{item['name']:26s} ms {'/'.join(modes)}: " + ", ".join(cells) + f"  [foreign load {load}]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    args.modes = [m for m in args.modes.split(",") if m]
+    workloads = select(args.filter)
+    if not workloads:
+        print(f"no workload matches {args.filter!r}", file=sys.stderr)
+        return 2
+    import torch
+
+    import convlayers
+
+    from .engines_torch import ENGINES, gemm_gflops, warm_up
+
+    torch.set_num_threads(args.threads)
+    warm_up()
+    engines = {n: ENGINES[n] for n in args.engines.split(",") if n}
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    peer_names = [] if args.no_peers else [n for n in args.peers.split(",") if n]
+    peers, peer_skips = start_peers(peer_names, args.peer_python, out / f"peers-{stamp}.log", args.threads)
+    notes = [f"peer {n} not run: {why}" for n, why in peer_skips.items()]
+    machine = "; ".join([
+        f"{_cpu_name()}, {os.cpu_count()} cores, {args.threads} threads per engine",
+        ", ".join([f"python {platform.python_version()}", f"torch {torch.__version__}",
+                   f"convlayers {convlayers.__version__}"] + [p.version for p in peers.values()]),
+    ])
+    print(machine)
+    for line in notes:
+        print(line)
+    if args.quiet_wait:
+        wait_for_quiet(timeout=args.quiet_wait)
+    run = {"stamp": stamp, "machine": machine, "args": {k: v for k, v in vars(args).items()},
+           "engines": list(engines) + list(peers), "workloads": [], "notes": notes,
+           "peak": {"gemm_gflops": gemm_gflops(), "nominal_gflops": args.nominal_peak}}
+    print(f"FP32 GEMM: {run['peak']['gemm_gflops']:.0f} GFLOP/s")
+    try:
+        with tempfile.TemporaryDirectory(prefix="convlayers-bench-") as scratch:
+            for w in workloads:
+                item = run_workload(w, args, engines, peers, Path(scratch))
+                run["workloads"].append(item)
+                print(progress(item, args.modes), flush=True)
+                for name, why in item["skipped"].items():
+                    print(f"  skipped {name}: {why}")
+    finally:
+        for peer in peers.values():
+            peer.close()
+    # A GEMM at the start and at the end: the faster one is the less disturbed.
+    run["peak"]["gemm_gflops"] = max(run["peak"]["gemm_gflops"], gemm_gflops())
+    print()
+    print(report.sections(run, report.text))
+    paths = report.save(run, out)
+    print(f"\nsaved {paths[0]} and {paths[1]}")
+    return 0

@@ -1,0 +1,157 @@
+"""Every lowering of ``ops.conv`` against the NumPy reference and gradcheck, for every kind it serves.
+
+Each case names the lowering it must take (the plan is asserted, so a change of
+thresholds cannot silently leave a path untested), then checks values in
+float32 (oneDNN's kernels) and float64, and gradients with gradcheck.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from convlayers.ops import conv
+from convlayers.ops.lowering import aligned_padding, plan
+from reference import conv as np_conv
+from reference import to_channels_last
+
+
+def _case(path, rank, spatial, kernel, *, strides=1, dilation=1, groups=1, channels=2, filters=3, pads=None, channels_last=True):
+    expand = lambda v: (v,) * rank if isinstance(v, int) else tuple(v)
+    kernel, strides, dilation = expand(kernel), expand(strides), expand(dilation)
+    pads = tuple(pads) if pads is not None else ((0, 0),) * rank
+    return pytest.param(
+        dict(path=path, spatial=tuple(spatial), kernel=kernel, strides=strides, dilation=dilation, groups=groups,
+             channels=channels, filters=filters, pads=pads, channels_last=channels_last),
+        id=f"{path}-{rank}d-{'cl' if channels_last else 'cf'}-k{kernel}-s{strides}-d{dilation}-g{groups}-p{pads}",
+    )
+
+
+CASES = [
+    # 1x1, stride 1, unpadded: oneDNN's 1x1 kernel in either layout
+    _case("rank1", 1, (6,), 1, channels=4, filters=3),
+    _case("symmetric", 2, (4, 5), 1, channels=4, filters=3),
+    _case("symmetric", 3, (3, 4, 2), 1, channels=3, filters=2),
+    # symmetric padding: torch pads, nothing else
+    _case("symmetric", 2, (6, 7), 3, pads=((1, 1), (1, 1))),
+    _case("symmetric", 2, (6, 7), 3, pads=((1, 1), (1, 1)), channels_last=False),
+    _case("symmetric", 2, (5, 4), 1, channels_last=False),  # 1x1 channels first stays a convolution
+    _case("symmetric", 2, (9, 8), (3, 2), strides=(2, 1), dilation=(1, 2), groups=2, channels=4, filters=4),
+    _case("symmetric", 2, (7, 7), 3, groups=4, channels=4, filters=8, pads=((1, 1), (1, 1))),  # depthwise, multiplier 2
+    _case("symmetric", 3, (4, 5, 4), 2, groups=2, channels=4, filters=2, channels_last=False),
+    _case("symmetric", 3, (4, 5, 4), (2, 3, 1), strides=(1, 2, 1), pads=((1, 1), (0, 0), (2, 2))),
+    # 1-D through the 2-D channels-last path
+    _case("rank1", 1, (9,), 3, pads=((1, 1),)),
+    _case("rank1", 1, (11,), 3, strides=2, dilation=2, groups=2, channels=4, filters=2),
+    _case("rank1", 1, (10,), 3, groups=3, channels=3, filters=3),  # depthwise
+    _case("rank1-window", 1, (96,), 3, dilation=2, pads=((4, 0),)),  # causal
+    _case("rank1-window", 1, (96,), 3, strides=2, pads=((2, 0),), groups=2, channels=2, filters=2),
+    _case("rank1", 1, (9,), 3, strides=2, pads=((0, 1),)),  # the end pad is never reached
+    _case("rank1-pad", 1, (8,), 3, strides=2, pads=((0, 1),)),  # too short for a cheap slice
+    _case("symmetric", 1, (9,), 3, strides=2, pads=((1, 1),), channels_last=False),
+    _case("pad", 1, (9,), 3, dilation=2, pads=((4, 0),), channels_last=False),
+    # asymmetric pads: an output slice while the extra work is small, else a padded copy
+    _case("window", 2, (5, 64), 3, pads=((1, 1), (2, 0))),
+    _case("window", 2, (5, 64), 3, pads=((1, 1), (2, 0)), channels_last=False),
+    _case("window", 2, (5, 48), 3, strides=(1, 2), pads=((1, 1), (0, 1))),  # aligned by dropping the first output
+    _case("window", 2, (5, 88), 3, strides=(1, 3), dilation=(1, 2), groups=2, channels=4, filters=2, pads=((0, 0), (4, 2))),
+    _case("pad", 2, (5, 24), 3, strides=(1, 2), pads=((1, 1), (0, 1))),  # TF 'same', stride 2: 8% extra is too much
+    _case("pad", 2, (8, 8), 3, strides=2, pads=((0, 1), (0, 1))),
+    _case("pad", 2, (7, 6), (3, 2), strides=(1, 2), dilation=(2, 1), groups=2, channels=4, filters=4, pads=((2, 1), (0, 3))),
+    _case("pad", 3, (4, 5, 4), 2, groups=2, channels=2, filters=2, pads=((0, 1), (1, 0), (1, 1)), channels_last=False),
+    _case("pad", 3, (4, 5, 6), 3, strides=(1, 1, 2), pads=((1, 1), (2, 0), (0, 1))),
+]
+
+
+def _expected_path(c: dict) -> str:
+    p = plan(c["spatial"], c["kernel"], c["pads"], c["strides"], c["dilation"], c["groups"], c["channels_last"])
+    kind = "window" if p.window is not None else "pad" if p.input_pads is not None else "symmetric"
+    if p.rank > len(c["spatial"]):
+        return "rank1" if kind == "symmetric" else f"rank1-{kind}"
+    return kind
+
+
+def _inputs(c: dict, dtype: torch.dtype, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x_cf = rng.standard_normal((2, c["channels"]) + c["spatial"])
+    kernel = rng.standard_normal(c["kernel"] + (c["channels"] // c["groups"], c["filters"]))
+    bias = rng.standard_normal(c["filters"])
+    rank = len(c["spatial"])
+    x = to_channels_last(x_cf) if c["channels_last"] else x_cf
+    weight = torch.tensor(kernel, dtype=dtype).permute(rank + 1, rank, *range(rank)).contiguous()
+    return x_cf, kernel, bias, torch.tensor(x, dtype=dtype), weight, torch.tensor(bias, dtype=dtype)
+
+
+def _call(c: dict, x, weight, bias):
+    return conv(x, weight, bias, pads=c["pads"], strides=c["strides"], dilation_rate=c["dilation"],
+                groups=c["groups"], channels_last=c["channels_last"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_takes_the_named_lowering(case):
+    assert _expected_path(case) == case["path"]
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-4), (torch.float64, 1e-10)])
+@pytest.mark.parametrize("case", CASES)
+def test_values_against_numpy_reference(case, dtype, tol):
+    x_cf, kernel, bias, x, weight, b = _inputs(case, dtype)
+    for bias_array, bias_tensor in ((bias, b), (None, None)):
+        expected = np_conv(x_cf, kernel, bias_array, pads=case["pads"], strides=case["strides"],
+                           dilation=case["dilation"], groups=case["groups"])
+        if case["channels_last"]:
+            expected = to_channels_last(expected)
+        y = _call(case, x, weight, bias_tensor)
+        assert y.dtype == dtype and tuple(y.shape) == expected.shape
+        np.testing.assert_allclose(y.numpy(), expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gradcheck(case):
+    _, _, _, x, weight, bias = _inputs(case, torch.float64)
+    inputs = [t.requires_grad_() for t in (x, weight, bias)]
+    assert torch.autograd.gradcheck(lambda *t: _call(case, *t), inputs)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0]["channels_last"]])
+def test_float32_gradients_match_float64(case):
+    """The float32 backward runs oneDNN's kernels in channels-last memory: same numbers as float64."""
+    grads = {}
+    for dtype in (torch.float32, torch.float64):
+        _, _, _, x, weight, bias = _inputs(case, dtype)
+        inputs = [t.requires_grad_() for t in (x, weight, bias)]
+        y = _call(case, *inputs)
+        y.backward(torch.linspace(-1, 1, y.numel(), dtype=dtype).reshape(y.shape))
+        grads[dtype] = [t.grad.double() for t in inputs]
+    for got, want in zip(grads[torch.float32], grads[torch.float64]):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("rank, fmt", [(2, torch.channels_last), (3, torch.channels_last_3d)])
+def test_channels_last_stays_channels_last_without_copies(rank, fmt):
+    """A contiguous channels-last input gives a contiguous channels-last output and input gradient."""
+    x = torch.randn((2,) + (6,) * rank + (4,), requires_grad=True)
+    weight = torch.randn((5, 4) + (3,) * rank, requires_grad=True)
+    y = conv(x, weight, None, pads=((1, 1),) * rank, strides=(1,) * rank, dilation_rate=(1,) * rank, groups=1, channels_last=True)
+    assert y.is_contiguous() and y.movedim(-1, 1).is_contiguous(memory_format=fmt)
+    y.backward(torch.ones_like(y))
+    assert x.grad.is_contiguous()
+
+
+def test_aligned_padding_is_the_smallest_aligned_symmetric_pad():
+    for size in range(1, 12):
+        for k in (1, 2, 3, 4):
+            for s in (1, 2, 3):
+                for d in (1, 2):
+                    for pads in ((0, 1), (1, 0), (0, 3), (2, 1), (1, 4)):
+                        span = (k - 1) * d + 1
+                        wanted = (size + sum(pads) - span) // s + 1
+                        if wanted <= 0:
+                            continue
+                        p, offset = aligned_padding(size, k, s, d, pads)
+                        assert p == pads[0] + offset * s
+                        assert (size + 2 * p - span) // s + 1 >= offset + wanted
+                        if offset:
+                            q = p - s
+                            assert (size + 2 * q - span) // s + 1 < offset - 1 + wanted
