@@ -277,14 +277,24 @@ def mode_pads(padding, sizes, kernel, strides, dilation):
     return padding
 
 
-def explicit_pads(padding, sizes, k, s, d):
-    """Per-dim ``(begin, end)`` pairs of every core padding mode, from the definitions in keras.md 2.2-2.3."""
-    if padding == "valid":
-        return [(0, 0)] * len(sizes)
-    if padding == "same":
-        return [same_pads(n, ki, si, di) for n, ki, si, di in zip(sizes, k, s, d)]
-    if padding == "causal":
-        return [((ki - 1) * di, 0) for ki, di in zip(k, d)]
-    if padding == "full":
-        return [((ki - 1) * di,) * 2 for ki, di in zip(k, d)]
-    return padding
+def window_configs(seed, repeats=2):
+    """The rank-parametrised spread of sliding-window configurations the value tests share.
+
+    Every rank x padding form (the four modes and explicit pairs) x data format,
+    ``repeats`` random (kernel, strides, dilation) draws each; strides and dilation
+    may combine. Yields ``(rank, kernel, strides, dilation, padding, data_format,
+    rng)``; callers draw family-specific arguments (groups, depth multiplier) from
+    ``rng`` so the sequence stays deterministic.
+    """
+    rng = np.random.default_rng(seed)
+    paddings = ("valid", "same", "causal", "full", "explicit")
+    for rank, padding, data_format in itertools.product((1, 2, 3), paddings, ("channels_last", "channels_first")):
+        for _ in range(repeats):
+            k = tuple(int(v) for v in rng.integers(1, 4, rank))
+            s = tuple(int(v) for v in rng.integers(1, 4, rank))
+            d = tuple(int(v) for v in rng.integers(1, 3, rank))
+            if padding == "explicit":
+                padding_arg = tuple((int(a), int(b)) for a, b in rng.integers(0, 3, (rank, 2)))
+            else:
+                padding_arg = padding
+            yield rank, k, s, d, padding_arg, data_format, rng

@@ -1,6 +1,5 @@
 """Conv1D/2D/3D: values against the NumPy reference, gradients, protocol, and errors."""
 
-import itertools
 import json
 
 import numpy as np
@@ -10,23 +9,14 @@ import torch
 import convlayers
 from convlayers import Conv1D, Conv2D, Conv3D
 from reference import conv as np_conv
-from reference import mode_pads, to_channels_last
+from reference import mode_pads, to_channels_last, window_configs
 
 CONV = {1: Conv1D, 2: Conv2D, 3: Conv3D}
 
 
 def _configs():
-    """A deterministic spread of configurations over every rank, padding form and format."""
-    rng = np.random.default_rng(1)
-    paddings = ["valid", "same", "causal", "full", "explicit"]
-    for rank, padding, data_format in itertools.product((1, 2, 3), paddings, ("channels_last", "channels_first")):
-        for _ in range(2):
-            k = tuple(int(v) for v in rng.integers(1, 4, rank))
-            s = tuple(int(v) for v in rng.integers(1, 4, rank))
-            d = tuple(int(v) for v in rng.integers(1, 3, rank))  # strides with dilation: beyond Keras
-            groups = int(rng.choice([1, 2]))
-            pad_arg = tuple((int(a), int(b)) for a, b in rng.integers(0, 3, (rank, 2))) if padding == "explicit" else padding
-            yield rank, k, s, d, pad_arg, data_format, groups
+    for rank, k, s, d, padding, data_format, rng in window_configs(seed=1):
+        yield rank, k, s, d, padding, data_format, int(rng.choice([1, 2]))
 
 
 @pytest.mark.parametrize("rank, k, s, d, padding, data_format, groups", list(_configs()))

@@ -1,6 +1,5 @@
 """DepthwiseConv1D/2D/3D: values against a NumPy per-channel reference, channel order, gradients, protocol, errors."""
 
-import itertools
 import json
 
 import numpy as np
@@ -10,23 +9,14 @@ import torch
 import convlayers
 from convlayers import DepthwiseConv1D, DepthwiseConv2D, DepthwiseConv3D
 from reference import depthwise_conv as np_depthwise_conv
-from reference import explicit_pads, to_channels_last
+from reference import mode_pads, to_channels_last, window_configs
 
 DEPTHWISE = {1: DepthwiseConv1D, 2: DepthwiseConv2D, 3: DepthwiseConv3D}
 
 
 def _configs():
-    """Every rank, padding form and format; strides with dilation (Keras 3 allows it for depthwise)."""
-    rng = np.random.default_rng(2)
-    paddings = ["valid", "same", "causal", "full", "explicit"]
-    for rank, padding, data_format in itertools.product((1, 2, 3), paddings, ("channels_last", "channels_first")):
-        for _ in range(2):
-            k = tuple(int(v) for v in rng.integers(1, 4, rank))
-            s = tuple(int(v) for v in rng.integers(1, 4, rank))
-            d = tuple(int(v) for v in rng.integers(1, 3, rank))
-            multiplier = int(rng.integers(1, 4))
-            pad_arg = tuple((int(a), int(b)) for a, b in rng.integers(0, 3, (rank, 2))) if padding == "explicit" else padding
-            yield rank, k, s, d, pad_arg, data_format, multiplier
+    for rank, k, s, d, padding, data_format, rng in window_configs(seed=2):
+        yield rank, k, s, d, padding, data_format, int(rng.integers(1, 4))
 
 
 @pytest.mark.parametrize("rank, k, s, d, padding, data_format, multiplier", list(_configs()))
@@ -42,7 +32,7 @@ def test_values_against_numpy_reference(rank, k, s, d, padding, data_format, mul
     layer.build(x.shape)
     layer.set_weights([kernel, bias])
     y = layer(x)
-    expected = np_depthwise_conv(x_cf, kernel, bias, pads=explicit_pads(padding, sizes, k, s, d), strides=s, dilation=d)
+    expected = np_depthwise_conv(x_cf, kernel, bias, pads=mode_pads(padding, sizes, k, s, d), strides=s, dilation=d)
     if data_format == "channels_last":
         expected = to_channels_last(expected)
     assert y.shape == expected.shape == layer.compute_output_shape(x.shape)

@@ -1,6 +1,5 @@
 """SeparableConv1D/2D/3D: depthwise then pointwise, against the NumPy references composed; gradients, protocol, errors."""
 
-import itertools
 import json
 
 import numpy as np
@@ -11,21 +10,14 @@ import convlayers
 from convlayers import SeparableConv1D, SeparableConv2D, SeparableConv3D
 from reference import conv as np_conv
 from reference import depthwise_conv as np_depthwise_conv
-from reference import explicit_pads, to_channels_last
+from reference import mode_pads, to_channels_last, window_configs
 
 SEPARABLE = {1: SeparableConv1D, 2: SeparableConv2D, 3: SeparableConv3D}
 
 
 def _configs():
-    rng = np.random.default_rng(4)
-    paddings = ["valid", "same", "causal", "full", "explicit"]
-    for rank, padding, data_format in itertools.product((1, 2, 3), paddings, ("channels_last", "channels_first")):
-        k = tuple(int(v) for v in rng.integers(1, 4, rank))
-        s = tuple(int(v) for v in rng.integers(1, 4, rank))
-        d = tuple(int(v) for v in rng.integers(1, 3, rank))
-        multiplier = int(rng.integers(1, 4))
-        pad_arg = tuple((int(a), int(b)) for a, b in rng.integers(0, 3, (rank, 2))) if padding == "explicit" else padding
-        yield rank, k, s, d, pad_arg, data_format, multiplier
+    for rank, k, s, d, padding, data_format, rng in window_configs(seed=4, repeats=1):
+        yield rank, k, s, d, padding, data_format, int(rng.integers(1, 4))
 
 
 @pytest.mark.parametrize("rank, k, s, d, padding, data_format, multiplier", list(_configs()))
@@ -42,7 +34,7 @@ def test_values_against_numpy_reference(rank, k, s, d, padding, data_format, mul
     layer.build(x.shape)
     layer.set_weights([depthwise, pointwise, bias])
     y = layer(x)
-    middle = np_depthwise_conv(x_cf, depthwise, None, pads=explicit_pads(padding, sizes, k, s, d), strides=s, dilation=d)
+    middle = np_depthwise_conv(x_cf, depthwise, None, pads=mode_pads(padding, sizes, k, s, d), strides=s, dilation=d)
     ones = (1,) * rank
     expected = np_conv(middle, pointwise, bias, pads=[(0, 0)] * rank, strides=ones, dilation=ones)
     if data_format == "channels_last":
