@@ -295,3 +295,30 @@ def test_state_dict_follows_keras_weight_order():
     no_bias = Conv2D(2, 3, use_bias=False)
     no_bias.build((1, 5, 5, 1))
     assert list(no_bias.state_dict()) == ["kernel"] and no_bias.bias is None
+
+
+@pytest.mark.parametrize("cls, kwargs", [(Conv2D, dict(filters=4)), (convlayers.DepthwiseConv2D, {}),
+                                         (convlayers.SeparableConv2D, dict(filters=4)), (convlayers.Conv2DTranspose, dict(filters=4))])
+@pytest.mark.parametrize("activation", ["relu", "relu6", "leaky_relu", "softmax"])
+def test_activation_in_inference_equals_activation_after_the_convolution(cls, kwargs, activation):
+    """Inference may fuse the activation into the kernel; the numbers are those of applying it after."""
+    layer = cls(kernel_size=3, strides=2, padding="same", activation=activation, **kwargs)
+    linear = cls.from_config({**layer.get_config(), "activation": None, "name": None})
+    x = torch.randn(2, 9, 9, 3)
+    linear.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights(linear.get_weights())
+    expected = convlayers.activations.get(activation)(linear(x))
+    with torch.no_grad():
+        torch.testing.assert_close(layer(x), expected, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(layer(x.requires_grad_()), expected)
+
+
+def test_a_user_function_named_like_a_fusable_activation_is_not_fused():
+    def relu(x):  # not the built-in: a shifted ReLU
+        return torch.clamp(x, min=0.5)
+
+    layer = Conv2D(2, 3, activation=relu, kernel_initializer="ones", bias_initializer="zeros")
+    with torch.no_grad():
+        y = layer(-torch.ones(1, 5, 5, 1))
+    assert torch.all(y == 0.5)

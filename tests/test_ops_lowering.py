@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from convlayers import activations
 from convlayers.ops import conv
+from convlayers.ops.conv import _fused
 from convlayers.ops.lowering import aligned_padding, plan
 from reference import conv as np_conv
 from reference import to_channels_last
@@ -155,3 +157,39 @@ def test_aligned_padding_is_the_smallest_aligned_symmetric_pad():
                         if offset:
                             q = p - s
                             assert (size + 2 * q - span) // s + 1 < offset - 1 + wanted
+
+
+FUSED_ACTIVATIONS = ["relu", "relu6", "hard_tanh", "leaky_relu"]
+
+
+@pytest.mark.parametrize("name", FUSED_ACTIVATIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_fused_activation_matches_activation_after(case, name):
+    """Without a gradient, oneDNN applies the activation inside the kernel: the numbers of applying it after."""
+    act = activations.get(name)
+    x_cf, kernel, bias, x, weight, b = _inputs(case, torch.float32)
+    pointwise = set(case["kernel"] + case["strides"] + case["dilation"]) == {1}  # torch may run it as a GEMM
+    with torch.no_grad():
+        assert (_fused(act, x, weight, b, case["strides"] + case["dilation"]) is None) == pointwise
+        fused = conv(x, weight, b, pads=case["pads"], strides=case["strides"], dilation_rate=case["dilation"],
+                     groups=case["groups"], channels_last=case["channels_last"], activation=act)
+        after = act(_call(case, x, weight, b))
+    torch.testing.assert_close(fused, after, rtol=1e-6, atol=0)
+    expected = act(torch.tensor(np_conv(x_cf, kernel, bias, pads=case["pads"], strides=case["strides"],
+                                        dilation=case["dilation"], groups=case["groups"]))).numpy()
+    np.testing.assert_allclose(fused.numpy(), to_channels_last(expected) if case["channels_last"] else expected,
+                               rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES[:3] + CASES[-3:])
+def test_activation_falls_back_where_a_gradient_flows(case):
+    act = activations.get("relu")
+    _, _, _, x, weight, bias = _inputs(case, torch.float64)
+    inputs = [t.requires_grad_() for t in (x, weight, bias)]
+    steps = case["strides"] + case["dilation"]
+    assert _fused(act, x.float(), weight.float(), bias.float(), steps) is None  # float32 with grad: kernel, then act
+    run = lambda *t: conv(*t, pads=case["pads"], strides=case["strides"], dilation_rate=case["dilation"],
+                          groups=case["groups"], channels_last=case["channels_last"], activation=act)
+    assert torch.autograd.gradcheck(run, inputs)
+    sigmoid = activations.get("sigmoid")  # oneDNN's is 3e-7 off
+    assert _fused(sigmoid, x.detach().float(), weight.detach().float(), None, steps) is None

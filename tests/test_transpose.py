@@ -569,3 +569,36 @@ def test_shape_errors():
         layer(np.zeros((1, 5, 5, 4), np.float32))
     with pytest.raises(ValueError, match=r"the output would be empty"):
         Conv1DTranspose(2, 2, padding=(3, 0)).compute_output_shape((None, 2, 3))
+
+
+# -- the window lowering's own backward (the adjoint convolution of the padded upstream gradient) ---
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("windows", [((0, 8), (1, 5)), ((1, 10), (0, 12)), ((3, 2), (0, 1))])  # none is torch's own
+def test_window_backward_gradcheck(windows, channels_last):
+    natural = [(n - 1) * s + (k - 1) * d + 1 for n, k, s, d in zip((4, 3), (3, 3), (2, 1), (1, 3))]
+    assert not lowering(natural, windows, (2, 1), (1, 3)).exact
+    rng = np.random.default_rng(2)
+    shape = (2, 4, 3, 4) if channels_last else (2, 4, 4, 3)
+    x, weight, bias = (torch.tensor(rng.standard_normal(s), requires_grad=True) for s in (shape, (4, 3, 3, 3), (6,)))
+    assert torch.autograd.gradcheck(
+        lambda x, w, b: conv_transpose(x, w, b, windows=windows, strides=(2, 1), dilation_rate=(1, 3), groups=2,
+                                       channels_last=channels_last),
+        (x, weight, bias),
+    )
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True)])
+def test_window_backward_computes_only_the_gradients_asked_for(needs):
+    """Each gradient alone, without a bias, in float32 (oneDNN, channels-last) against float64."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in ((2, 6, 5, 4), (4, 2, 3, 3), (4,))]
+    grads = {}
+    for dtype in (torch.float64, torch.float32):
+        x, w, b = (torch.tensor(a, dtype=dtype, requires_grad=n) for a, n in zip(arrays, needs))
+        bias = b if needs[2] else None
+        y = conv_transpose(x, w, bias, windows=((0, 12), (0, 10)), strides=(2, 2), dilation_rate=(1, 1), groups=2,
+                           channels_last=True)  # Keras's 'same', k3 s2: torch's output is one longer
+        y.backward(torch.linspace(-1, 1, y.numel(), dtype=dtype).reshape(y.shape))
+        grads[dtype] = [t.grad for t, n in zip((x, w, b), needs) if n]
+        assert all(t.grad is None for t, n in zip((x, w, b), needs) if not n)
+    torch.testing.assert_close(grads[torch.float32][0].double(), grads[torch.float64][0], rtol=1e-4, atol=1e-4)

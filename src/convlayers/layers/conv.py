@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from .. import ops
+from .. import activations, ops
 from ..geometry import PaddingLike, WindowGeometry
 from .conv_base import ConvBase
 from .weights import SpatialFirstKernel
@@ -71,7 +71,7 @@ class Conv(ConvBase):
         shape = self.kernel_size + (channels // self.groups, self.filters)
         self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
-    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         _, spatial, _ = self.split_shape(tuple(x.shape))
         return ops.conv(
             x,
@@ -82,6 +82,7 @@ class Conv(ConvBase):
             dilation_rate=self.dilation_rate,
             groups=self.groups,
             channels_last=self.channels_last,
+            activation=activation,
         )
 
     def _config(self) -> dict[str, Any]:

@@ -119,13 +119,20 @@ class ConvBase(WindowLayer):
         lead, spatial, channels = self.split_shape(shape)
         return self.join_shape(lead, self.geometry.output_sizes(spatial), self.output_channels(channels))
 
-    def convolve(self, x: torch.Tensor) -> torch.Tensor:
-        """The pre-activation output for a ``rank + 2``-d input in the user's layout."""
+    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+        """The output for a ``rank + 2``-d input in the user's layout, ``activation`` applied (``None``: not).
+
+        ``ops.conv`` fuses some elementwise activations into the kernel, so the
+        activation travels with the convolution instead of following it.
+        """
         raise NotImplementedError
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         x, lead = ops.flatten_batch(x, self.rank + 1)
-        return ops.unflatten_batch(self.activation(self.convolve(x)), lead)
+        # Softmax-like activations work on the user's last axis of the whole output: applied here.
+        elementwise = self.activation if self.activation.elementwise else None
+        y = self.convolve(x, elementwise)
+        return ops.unflatten_batch(y if elementwise else self.activation(y), lead)
 
     # -- configuration -----------------------------------------------------------------------
     def _options_config(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from .. import ops
+from .. import activations, ops
 from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int
 from .conv_base import ConvBase
 from .weights import DepthwiseKernel
@@ -31,8 +31,10 @@ class DepthwiseBase(ConvBase):
         shape = self.kernel_size + (channels, self.depth_multiplier)
         self._add_role_weight("depthwise", self.kernel_name, shape, DepthwiseKernel(self.rank, self.depth_multiplier))
 
-    def depthwise(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``."""
+    def depthwise(
+        self, x: torch.Tensor, bias: torch.Tensor | None, activation: activations.Activation | None = None
+    ) -> torch.Tensor:
+        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``, then ``activation``."""
         _, spatial, channels = self.split_shape(tuple(x.shape))
         return ops.conv(
             x,
@@ -43,6 +45,7 @@ class DepthwiseBase(ConvBase):
             dilation_rate=self.dilation_rate,
             groups=channels,
             channels_last=self.channels_last,
+            activation=activation,
         )
 
 
@@ -115,8 +118,8 @@ class DepthwiseConv(DepthwiseBase):
     def _add_weights(self, channels: int) -> None:
         self._add_depthwise_kernel(channels)
 
-    def convolve(self, x: torch.Tensor) -> torch.Tensor:
-        return self.depthwise(x, self.bias)
+    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+        return self.depthwise(x, self.bias, activation)
 
     def _config(self) -> dict[str, Any]:
         return {

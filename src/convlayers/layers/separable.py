@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from .. import ops
+from .. import activations, ops
 from ..geometry import PaddingLike
 from .depthwise import DepthwiseBase
 from .weights import SpatialFirstKernel
@@ -82,7 +82,7 @@ class SeparableConv(DepthwiseBase):
         shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
         self._add_role_weight("pointwise", "pointwise_kernel", shape, SpatialFirstKernel(self.rank))
 
-    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         ones = (1,) * self.rank
         return ops.conv(
             self.depthwise(x, None),
@@ -93,6 +93,7 @@ class SeparableConv(DepthwiseBase):
             dilation_rate=ones,
             groups=1,
             channels_last=self.channels_last,
+            activation=activation,
         )
 
     def _config(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from .. import ops
+from .. import activations, ops
 from ..geometry import TRANSPOSE_PADDING_MODES, PaddingLike, TransposeGeometry, normalize_output_padding
 from .base import Shape
 from .conv_base import ConvBase
@@ -121,9 +121,9 @@ class ConvTranspose(ConvBase):
         shape = self.kernel_size + (self.filters // self.groups, channels)
         self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
-    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         _, spatial, _ = self.split_shape(tuple(x.shape))
-        return ops.conv_transpose(
+        y = ops.conv_transpose(
             x,
             self.kernel,
             self.bias,
@@ -133,6 +133,7 @@ class ConvTranspose(ConvBase):
             groups=self.groups,
             channels_last=self.channels_last,
         )
+        return y if activation is None else activation(y)
 
     def _config(self) -> dict[str, Any]:
         config = {
