@@ -1,12 +1,8 @@
-"""What every convolution-family layer shares: Keras's per-weight options, the call, the shapes.
+"""What every convolution-family layer shares: canonicalisation, the call, the shapes.
 
-Keras gives each weight of a convolution three options, named after the
-weight's role: ``<role>_initializer``, ``<role>_regularizer`` and
-``<role>_constraint`` (roles ``kernel`` and ``bias``; ``depthwise``,
-``pointwise`` and ``bias`` for separable layers). :class:`ConvBase`
-canonicalises them all at once, creates weights by role and writes them back
-into the config in Keras's order, so each concrete family only states its
-geometry, its weights and its compute.
+Each concrete family (``Conv``, ``DepthwiseConv``, ``SeparableConv``,
+``ConvTranspose``) states only its geometry, its weights and its compute; the
+per-weight Keras options come from :class:`~.options.WeightOptions`.
 """
 
 from __future__ import annotations
@@ -15,17 +11,15 @@ from typing import Any, Sequence
 
 import torch
 
-from .. import activations, constraints, initializers, ops, regularizers
+from .. import activations, ops
 from ..geometry import PADDING_MODES, Pads, normalize_padding, normalize_positive_int, normalize_tuple
 from .base import Shape
 from .channels import check_input_channels
-from .weights import WeightLayout
+from .options import WeightOptions
 from .window import WindowLayer
 
-_OPTION_KINDS = (("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints))
 
-
-class ConvBase(WindowLayer):
+class ConvBase(WeightOptions, WindowLayer):
     """Base of ``Conv``, ``DepthwiseConv``, ``SeparableConv`` and ``ConvTranspose``.
 
     Subclasses set ``weight_roles`` (in Keras's config order), create their
@@ -35,7 +29,6 @@ class ConvBase(WindowLayer):
     """
 
     extra_batch_dims = True
-    weight_roles: tuple[str, ...] = ("kernel", "bias")
     #: Keras's ``groups``: input channels must split evenly into this many groups.
     groups = 1
 
@@ -66,16 +59,6 @@ class ConvBase(WindowLayer):
             normalize_padding(padding, rank, owner, modes=modes),
         )
 
-    def _set_options(self, activation: Any, use_bias: Any, **roles: tuple[Any, Any, Any]) -> None:
-        """Canonicalise ``activation``, ``use_bias`` and each role's (initializer, regularizer, constraint)."""
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        for role in self.weight_roles:
-            for (kind, registry), value in zip(_OPTION_KINDS, roles[role]):
-                setattr(self, f"{role}_{kind}", registry.get(value))
-        self.register_parameter("bias", None)
-
-    # -- weights -----------------------------------------------------------------------------
     def _build(self, input_shape: Shape) -> None:
         _, _, channels = self.split_shape(input_shape)
         self.input_channels = channels
@@ -85,18 +68,6 @@ class ConvBase(WindowLayer):
 
     def _add_weights(self, channels: int) -> None:
         raise NotImplementedError
-
-    def _add_role_weight(
-        self, role: str, name: str, keras_shape: tuple[int, ...], layout: WeightLayout = WeightLayout()
-    ) -> torch.nn.Parameter:
-        return self.add_weight(
-            name,
-            keras_shape,
-            initializer=getattr(self, f"{role}_initializer"),
-            layout=layout,
-            regularizer=getattr(self, f"{role}_regularizer"),
-            constraint=getattr(self, f"{role}_constraint"),
-        )
 
     # -- shapes and calling ------------------------------------------------------------------
     def output_channels(self, channels: int | None) -> int | None:
@@ -133,14 +104,3 @@ class ConvBase(WindowLayer):
         elementwise = self.activation if self.activation.elementwise else None
         y = self.convolve(x, elementwise)
         return ops.unflatten_batch(y if elementwise else self.activation(y), lead)
-
-    # -- configuration -----------------------------------------------------------------------
-    def _options_config(self) -> dict[str, Any]:
-        """``activation``, ``use_bias`` and every role's options, in Keras's key order."""
-        config: dict[str, Any] = {"activation": activations.serialize(self.activation), "use_bias": self.use_bias}
-        for kind, registry in _OPTION_KINDS:
-            for role in self.weight_roles:
-                config[f"{role}_{kind}"] = registry.serialize(getattr(self, f"{role}_{kind}"))
-            if kind == "regularizer":
-                config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        return config

@@ -8,9 +8,10 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
 from ..geometry import normalize_positive_int
 from .base import Layer, Shape, dtype_name
+from .options import WeightOptions
 from .weights import SpatialFirstKernel
 
 __all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "TrainingDependentLayer"]
@@ -134,7 +135,7 @@ class TrainingDependentLayer(Layer):
             self.train(mode)
 
 
-class Dense(Layer):
+class Dense(WeightOptions, Layer):
     """A densely connected layer (Keras ``Dense``): ``activation(x @ kernel + bias)`` on the last axis.
 
     Args:
@@ -169,15 +170,12 @@ class Dense(Layer):
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = normalize_positive_int(units, "units", self.owner)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.register_parameter("bias", None)
+        self._set_options(
+            activation,
+            use_bias,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
 
     def _check_input_shape(self, shape: Shape) -> None:
         if len(shape) < 2 or shape[-1] is None:
@@ -195,22 +193,9 @@ class Dense(Layer):
         self.input_dim = input_shape[-1]
         # The Keras kernel (in, units) is stored as F.linear's (units, in): the
         # conv-kernel layout with no spatial dims.
-        self.add_weight(
-            "kernel",
-            (self.input_dim, self.units),
-            initializer=self.kernel_initializer,
-            layout=SpatialFirstKernel(0),
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
+        self._add_role_weight("kernel", "kernel", (self.input_dim, self.units), SpatialFirstKernel(0))
         if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+            self._add_role_weight("bias", "bias", (self.units,))
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(F.linear(x, self.kernel, self.bias))
@@ -224,14 +209,7 @@ class Dense(Layer):
     def _config(self) -> dict[str, Any]:
         return {
             "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._options_config(activity_regularizer=False),
         }
 
     def extra_repr(self) -> str:
