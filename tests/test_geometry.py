@@ -13,6 +13,7 @@ from convlayers.geometry import (
     normalize_padding,
     normalize_pads,
     normalize_tuple,
+    reads_only_padding,
     resolve_padding,
     same_pads,
 )
@@ -173,3 +174,14 @@ def test_conv_transpose_same_inverts_forward_same():
         out = conv_transpose_output_size(size, k, s, d, "same", None)
         assert out == size * s
         assert -(-out // s) == size
+
+
+def test_reads_only_padding_against_brute_force():
+    """Every output window and every kernel tap, enumerated: does any meet only padding?"""
+    for size, k, s, d, begin, end in itertools.product(range(1, 6), range(1, 5), range(1, 4), range(1, 4), range(4), range(4)):
+        outputs = (size + begin + end - (k - 1) * d - 1) // s + 1
+        if outputs <= 0:
+            continue
+        meets = [[0 <= o * s - begin + t * d < size for t in range(k)] for o in range(outputs)]
+        expected = not all(any(row) for row in meets) or not all(any(column) for column in zip(*meets))
+        assert reads_only_padding(size, k, s, d, (begin, end)) == expected, (size, k, s, d, begin, end)

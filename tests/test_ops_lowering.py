@@ -42,7 +42,7 @@ CASES = [
     _case("symmetric", 2, (9, 8), (3, 2), strides=(2, 1), dilation=(1, 2), groups=2, channels=4, filters=4),
     _case("symmetric", 2, (7, 7), 3, groups=4, channels=4, filters=8, pads=((1, 1), (1, 1))),  # depthwise, multiplier 2
     _case("symmetric", 3, (4, 5, 4), 2, groups=2, channels=4, filters=2, channels_last=False),
-    _case("symmetric", 3, (4, 5, 4), (2, 3, 1), strides=(1, 2, 1), pads=((1, 1), (0, 0), (2, 2))),
+    _case("symmetric", 3, (4, 5, 4), (2, 3, 3), strides=(1, 2, 1), pads=((1, 1), (0, 0), (1, 1))),
     # 1-D through the 2-D channels-last path
     _case("rank1", 1, (9,), 3, pads=((1, 1),)),
     _case("rank1", 1, (11,), 3, strides=2, dilation=2, groups=2, channels=4, filters=2),
@@ -63,6 +63,18 @@ CASES = [
     _case("pad", 2, (7, 6), (3, 2), strides=(1, 2), dilation=(2, 1), groups=2, channels=4, filters=4, pads=((2, 1), (0, 3))),
     _case("pad", 3, (4, 5, 4), 2, groups=2, channels=2, filters=2, pads=((0, 1), (1, 0), (1, 1)), channels_last=False),
     _case("pad", 3, (4, 5, 6), 3, strides=(1, 1, 2), pads=((1, 1), (2, 0), (0, 1))),
+    # a window or a kernel tap that meets only padding (oneDNN crashes or errs there): a padded copy
+    _case("pad", 3, (4, 5, 4), (2, 3, 1), strides=(1, 2, 1), pads=((1, 1), (0, 0), (2, 2))),
+    _case("pad", 2, (3, 1), (2, 1), strides=(2, 4), dilation=(1, 2), channels=1, filters=1, pads=((3, 3), (3, 3))),
+    _case("pad", 3, (2, 1, 1), (4, 2, 2), strides=(2, 1, 2), channels=1, filters=1, pads=((3, 3), (1, 1), (1, 1)),
+          channels_last=False),
+    _case("rank1-pad", 1, (2,), 1, strides=2, dilation=2, channels=1, filters=1, pads=((1, 1),)),
+    # 3-D depth padding beyond a depth stride above 1 (oneDNN's kernel gradient is garbage there): a padded copy
+    _case("pad", 3, (3, 2, 2), (4, 1, 1), strides=(2, 1, 1), channels=1, filters=2, pads=((3, 3), (0, 0), (0, 0))),
+    _case("pad", 3, (4, 2, 2), (5, 1, 1), strides=(3, 1, 1), channels=4, filters=2, pads=((4, 4), (0, 0), (0, 0)),
+          channels_last=False),
+    _case("pad", 3, (2, 3, 2), (4, 2, 1), strides=(2, 1, 1), channels=1, filters=1, pads=((3, 3), (1, 1), (0, 0)),
+          channels_last=False),
 ]
 
 
@@ -116,9 +128,9 @@ def test_gradcheck(case):
     assert torch.autograd.gradcheck(lambda *t: _call(case, *t), inputs)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.values[0]["channels_last"]])
+@pytest.mark.parametrize("case", CASES)
 def test_float32_gradients_match_float64(case):
-    """The float32 backward runs oneDNN's kernels in channels-last memory: same numbers as float64."""
+    """The float32 backward runs oneDNN's kernels (float64 runs torch's own): same numbers."""
     grads = {}
     for dtype in (torch.float32, torch.float64):
         _, _, _, x, weight, bias = _inputs(case, dtype)
@@ -193,3 +205,52 @@ def test_activation_falls_back_where_a_gradient_flows(case):
     assert torch.autograd.gradcheck(run, inputs)
     sigmoid = activations.get("sigmoid")  # oneDNN's is 3e-7 off
     assert _fused(sigmoid, x.detach().float(), weight.detach().float(), None, steps) is None
+
+
+def _poisoned(where: str):
+    """A 3x3 'same' conv whose inputs make some outputs NaN or infinite: ``(x, weight, bias)``, channels last.
+
+    Before the activation: infinite where the fused kernel's clamps would hide it (``"overflow"``), NaN elsewhere.
+    """
+    x, weight, bias = torch.ones(2, 6, 6, 3), torch.full((4, 3, 3, 3), 0.5), torch.zeros(4)
+    if where == "nan input":
+        x[0, 2, 3, 1] = float("nan")
+    elif where == "inf input":  # inf * 0.5 - inf * 0.5 is NaN where both windows meet
+        x[1, 1, 1, 0], x[1, 1, 2, 0] = float("inf"), float("-inf")
+    elif where == "nan weight":
+        weight[2, 1, 0, 0] = float("nan")
+    elif where == "nan bias":
+        bias[1] = float("nan")
+    elif where == "overflow":  # finite inputs whose sums overflow to +-inf
+        x[0, 3, 3, 0], x[0, 3, 4, 0] = 3e38, -3e38
+        weight *= 4.0
+    return x, weight, bias
+
+
+@pytest.mark.parametrize("name", FUSED_ACTIVATIONS)
+@pytest.mark.parametrize("where", ["nan input", "inf input", "nan weight", "nan bias", "overflow"])
+def test_non_finite_values_propagate_through_fused_activations(name, where):
+    """NaN stays NaN as in Keras and PyTorch: inference (where fusion would run) equals training, bit for bit.
+
+    oneDNN's fused relu/hardtanh clamp NaN to a number, so fusion is refused
+    whenever an output could be NaN or infinite.
+    """
+    act = activations.get(name)
+    x, weight, bias = _poisoned(where)
+    run = lambda *t: conv(*t, pads=((1, 1), (1, 1)), strides=(1, 1), dilation_rate=(1, 1), groups=1,
+                          channels_last=True, activation=act)
+    with torch.no_grad():
+        inference = run(x, weight, bias)
+    training = run(*(t.clone().requires_grad_() for t in (x, weight, bias))).detach()
+    before = conv(x, weight, bias, pads=((1, 1), (1, 1)), strides=(1, 1), dilation_rate=(1, 1), groups=1,
+                  channels_last=True)
+    assert not before.isfinite().all(), "the poison must reach the output, or the test proves nothing"
+    torch.testing.assert_close(inference, training, rtol=0, atol=0, equal_nan=True)
+    torch.testing.assert_close(inference, act(before), rtol=0, atol=0, equal_nan=True)
+
+
+def test_fusion_still_runs_on_finite_inputs():
+    """The finiteness check must not switch the fast path off where it is safe."""
+    x, weight, bias = _poisoned("none")
+    assert _fused(activations.get("relu"), x, weight, bias, (1, 1, 1, 1)) == ("relu", [])
+    assert _fused(activations.get("relu"), _poisoned("nan input")[0], weight, bias, (1, 1, 1, 1)) is None

@@ -77,6 +77,20 @@ def test_exhaustive_1d_sweep_of_sizes_pools_strides_and_pads(kind):
             np.testing.assert_allclose(y, np_pool(x, kind, pool_size=(k,), strides=(s,), pads=(pads,)), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["max", "average"])
+def test_tf_same_on_inputs_smaller_than_the_pool(kind, rank):
+    """'same' pooling over dims shorter than the window (AveragePooling3D raised torch's RuntimeError)."""
+    rng = np.random.default_rng(11)
+    for sizes in itertools.product((1, 2, 4), repeat=rank):
+        for k in (2, 3):
+            x = rng.standard_normal((1, 2) + sizes)
+            y = POOL[kind, rank](k, padding="same", data_format="channels_first", dtype="float64")(x)
+            pads = mode_pads("same", sizes, (k,) * rank, (k,) * rank, (1,) * rank)
+            np.testing.assert_allclose(y, np_pool(x, kind, pool_size=(k,) * rank, strides=(k,) * rank, pads=pads),
+                                       rtol=1e-12, atol=1e-12)
+
+
 # -- hand-computed tables -------------------------------------------------------------------
 def test_tf_same_average_divisor_1d():
     # length 6, pool 3, stride 2, 'same': pads (0, 1); windows [1,2,3], [3,4,5], [5,6,pad]

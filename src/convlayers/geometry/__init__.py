@@ -30,6 +30,7 @@ from .sizes import (
     conv_transpose_crop,
     conv_transpose_natural_size,
     conv_transpose_output_size,
+    reads_only_padding,
 )
 from .transpose import TRANSPOSE_PADDING_MODES, TransposeGeometry, Windows, normalize_output_padding
 
@@ -52,6 +53,7 @@ __all__ = [
     "conv_transpose_crop",
     "conv_transpose_natural_size",
     "conv_transpose_output_size",
+    "reads_only_padding",
     "indivisible_dims",
     "normalize_data_format",
     "normalize_output_padding",

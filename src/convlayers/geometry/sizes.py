@@ -27,6 +27,43 @@ def conv_output_size(
     return (size + pads[0] + pads[1] - effective) // stride + 1
 
 
+def reads_only_padding(size: int, kernel: int, stride: int, dilation: int, pads: tuple[int, int]) -> bool:
+    """Whether, along one dim, some output's window or some kernel tap meets nothing but padding.
+
+    Output ``o``'s taps sit at ``o * stride - begin + t * dilation`` for
+    ``t < kernel``; the input is ``[0, size)``. An output whose taps all miss
+    it depends on the bias alone; a tap that misses it at every output never
+    meets the input. Padding wider than the window, or dilation stepping over
+    a small input, does that.
+
+    >>> reads_only_padding(1, 1, 2, 2, (1, 1))  # outputs at -1 and 1: both in the padding
+    True
+    >>> reads_only_padding(1, 2, 2, 1, (1, 1))  # one output, taps at -1 and 0: tap 0 never meets the input
+    True
+    >>> reads_only_padding(56, 3, 2, 1, (0, 1)), reads_only_padding(2, 5, 1, 1, (2, 2))  # TF 'same'
+    (False, True)
+    """
+    begin = pads[0]
+    outputs = conv_output_size(size, kernel, stride, dilation, pads)
+
+    def output_meets_input(o: int) -> bool:
+        start = o * stride - begin
+        first = max(0, -(start // dilation))  # the first tap at or past position 0
+        return first < kernel and start + first * dilation < size
+
+    def tap_meets_input(t: int) -> bool:
+        start = t * dilation - begin
+        first = max(0, -(start // stride))  # the first output whose tap t is at or past position 0
+        return first < outputs and start + first * stride < size
+
+    # Outputs whose window starts inside the input meet it with their first tap: only those
+    # starting in the padding, at either end, need looking at.
+    before = range(min(outputs, -(-begin // stride)))
+    after = range(max(len(before), -(-(size + begin) // stride)), outputs)
+    edges = (o for window in (before, after) for o in window)
+    return not all(map(output_meets_input, edges)) or not all(map(tap_meets_input, range(kernel)))
+
+
 def conv_transpose_natural_size(size: int | None, kernel: int, stride: int, dilation: int) -> int | None:
     """Length of the full (uncropped) transposed-convolution output.
 

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations
-from ..geometry import Pads
-from .layout import channels_first, torch_pad_order, user_layout
+from ..geometry import Pads, conv_output_size
+from .layout import channels_first, dodge_narrow_fault, torch_pad_order, user_layout
 from .lowering import plan
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -28,6 +28,10 @@ _FUSED = {
     "hard_tanh": ("hardtanh", [-1.0, 1.0]),
     "leaky_relu": ("leaky_relu", [0.2]),
 }
+
+#: Below this bound on every ``|output|``, float32 sums of products cannot overflow (float32's largest
+#: value is 3.4e38; the margin covers the rounding of the partial sums).
+_FINITE_SUMS = 1e38
 
 
 def conv(
@@ -65,6 +69,8 @@ def conv(
         strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
     if p.input_pads is not None:
         x = F.pad(x, torch_pad_order(p.input_pads))
+    width = conv_output_size(x.shape[-1], weight.shape[-1], strides[-1], dilation_rate[-1], (p.padding[-1],) * 2)
+    x = dodge_narrow_fault(x, width, strides[-1])
     fused = _fused(activation, x, weight, bias, strides + dilation_rate)
     if fused is not None:
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, p.padding, strides, dilation_rate, groups, *fused, None)
@@ -101,4 +107,25 @@ def _fused(
         return None
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias)):
         return None
+    if not _outputs_finite(x, weight, bias):
+        return None
     return fused
+
+
+def _outputs_finite(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
+    """Whether every output of the convolution is certainly finite, so no NaN can meet a fused clamp.
+
+    oneDNN's fused relu and hardtanh turn NaN into 0 (or the clamp's bound),
+    where relu afterwards, as in Keras and PyTorch, keeps it. NaN arises only
+    from a NaN or infinite input, weight or bias, or from sums that overflow;
+    ``|y| <= max|x| * max over filters of sum|w| + max|b|`` rules out all of
+    them at once (NaN and inf propagate into the bound and fail the test). One
+    pass over ``x`` (0.14 ms at 8x56x56x64) against the fusion's 2.8 ms gain.
+    """
+    if x.numel() == 0:  # nothing to gain, and aminmax has no identity
+        return False
+    low, high = torch.aminmax(x)
+    bound = torch.maximum(-low, high) * weight.abs().flatten(1).sum(1).amax()
+    if bias is not None:
+        bound = bound + bias.abs().amax()
+    return bool(bound < _FINITE_SUMS)

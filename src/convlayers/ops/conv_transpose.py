@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..geometry import Windows, conv_transpose_natural_size
-from .layout import channels_first, torch_pad_order, user_layout
+from .layout import channels_first, dodge_narrow_fault, narrow_fault, torch_pad_order, user_layout
 
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _CONV = {2: F.conv2d, 3: F.conv3d}
@@ -103,7 +103,9 @@ def conv_transpose(
         for n, k, s, d in zip(x.shape[2:], weight.shape[2:], strides, dilation_rate)
     ]
     plan = lowering(natural, windows, strides, dilation_rate)
-    if plan.exact:
+    # The input gradient is a forward convolution of the upstream gradient into x's shape; where
+    # oneDNN's kernel would get that wrong, the custom backward routes around it.
+    if plan.exact and not narrow_fault(weight.shape[1] * groups, x.shape[-1], strides[-1]):
         y = _torch_conv_transpose(x, weight, bias, plan, strides, dilation_rate, groups)
     else:
         y = _Window.apply(x, weight, bias, plan, natural, windows, strides, dilation_rate, groups)
@@ -128,7 +130,11 @@ class _Window(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, plan, natural, windows, strides, dilation_rate, groups):
         ctx.save_for_backward(x, weight)
-        ctx.pads = tuple((begin, n - begin - size) for n, (begin, size) in zip(natural, windows))
+        # The window's part inside the natural output: its first `kept` positions, `begin` in (a window
+        # may reach past the natural end, or lie wholly past it, where it is zeros that depend on nothing).
+        ctx.inside = tuple(
+            (min(begin, n), max(0, min(size, n - begin)), n) for n, (begin, size) in zip(natural, windows)
+        )
         ctx.strides, ctx.dilation_rate, ctx.groups = strides, dilation_rate, groups
         y = _torch_conv_transpose(x, weight, None, plan, strides, dilation_rate, groups)
         y = y[(slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in plan.slices)]
@@ -143,9 +149,9 @@ class _Window(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         strides, dilation_rate, rank = ctx.strides, ctx.dilation_rate, len(ctx.strides)
         db = dy.sum([0] + list(range(2, dy.ndim))) if ctx.needs_input_grad[2] else None
-        # The gradient of the natural output: the window's gradient, zeros around it (a negative pad crops
-        # the zeros appended past the natural end, which depend on nothing).
-        dy = F.pad(dy, torch_pad_order(ctx.pads))
+        # The gradient of the natural output: the window's gradient where it lies inside, zeros around it.
+        dy = dy[(slice(None), slice(None)) + tuple(slice(0, kept) for _, kept, _ in ctx.inside)]
+        dy = F.pad(dy, torch_pad_order(tuple((begin, n - begin - kept) for begin, kept, n in ctx.inside)))
         if rank == 1:  # as 2-D, like the forward: oneDNN's fast kernels
             x, weight, dy = x.unsqueeze(2), weight.unsqueeze(2), dy.unsqueeze(2)
             strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
@@ -154,7 +160,8 @@ class _Window(torch.autograd.Function):
             x, dy = x.contiguous(memory_format=memory_format), dy.contiguous(memory_format=memory_format)
         dx = dw = None
         if ctx.needs_input_grad[0]:
-            dx = _CONV[dy.ndim - 2](dy, weight, None, stride=strides, dilation=dilation_rate, groups=ctx.groups)
+            dy_safe = dodge_narrow_fault(dy, x.shape[-1], strides[-1])
+            dx = _CONV[dy.ndim - 2](dy_safe, weight, None, stride=strides, dilation=dilation_rate, groups=ctx.groups)
             dx = dx.squeeze(2) if rank == 1 else dx
         if ctx.needs_input_grad[1]:  # the kernel gradient of the convolution dy -> x, whose upstream gradient is x
             zeros = (0,) * len(strides)

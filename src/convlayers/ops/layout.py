@@ -26,6 +26,44 @@ def user_layout(y: torch.Tensor, channels_last: bool) -> torch.Tensor:
     return y.movedim(1, -1) if channels_last else y
 
 
+def narrow_fault(channels: int, output_width: int, width_stride: int) -> bool:
+    """Whether a convolution of this shape would meet oneDNN's one-channel narrow-output fault.
+
+    torch 2.13's oneDNN (3.12) brgemm forward convolution kernel, which runs
+    float32 inputs in channels-last memory on AVX-512 CPUs, reads the wrong
+    input rows (garbage, run-to-run different, up to 1e32) when the input has
+    **one channel**, the output is **one wide** (last spatial dim) and the
+    **width stride is above 1**. Measured over 2-D and 3-D sweeps (float32
+    against float64, forward and gradients): only then, and there only with a
+    unit height stride and kernels above 1 in height and width, any batch; the
+    input gradient of a transposed convolution is such a forward convolution
+    (its one-channel upstream gradient into an input one wide). Channels-first
+    memory runs another oneDNN kernel, which is right, so such calls get it
+    (:func:`dodge_narrow_fault`); the test is kept a little wider than the
+    fault (any kernel, any height stride) because those outputs are tiny and
+    the other kernel costs nothing there.
+
+    >>> narrow_fault(1, 1, 2), narrow_fault(2, 1, 2), narrow_fault(1, 3, 2), narrow_fault(1, 1, 1)
+    (True, False, False, False)
+    """
+    return channels == 1 and output_width == 1 and width_stride > 1
+
+
+def dodge_narrow_fault(x: torch.Tensor, output_width: int, width_stride: int) -> torch.Tensor:
+    """A channels-first ``x`` re-strided as plain channels-first memory when :func:`narrow_fault` holds.
+
+    With one channel both layouts hold the same bytes, so this is a view: only
+    the strides oneDNN reads its layout from change.
+
+    >>> x = torch.zeros(2, 4, 1, 1).movedim(-1, 1)  # (N, C=1, H, W) in channels-last memory
+    >>> x.stride(), dodge_narrow_fault(x, 1, 2).stride()
+    ((4, 1, 1, 1), (4, 4, 1, 1))
+    """
+    if narrow_fault(x.shape[1], output_width, width_stride):
+        return x.squeeze(1).unsqueeze(1)
+    return x
+
+
 def flatten_batch(x: torch.Tensor, example_rank: int) -> tuple[torch.Tensor, tuple[int, ...]]:
     """Fold any leading batch dims into one, keeping the last ``example_rank`` dims.
 

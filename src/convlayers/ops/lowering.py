@@ -41,7 +41,7 @@ import functools
 import math
 from typing import NamedTuple
 
-from ..geometry import Pads, conv_output_size
+from ..geometry import Pads, conv_output_size, reads_only_padding
 
 #: Largest ratio of computed to requested outputs for which an output slice
 #: replaces a padded copy of the input (measured: 1.002 wins, 1.07 loses).
@@ -99,10 +99,60 @@ def plan(
 
     >>> plan((4096,), (3,), ((8, 0),), (1,), (4,), 1, True)  # causal, dilation 4
     Plan(rank=2, padding=(0, 8), input_pads=None, window=((0, 1), (0, 4096)))
+    >>> plan((1,), (1,), ((1, 1),), (2,), (2,), 1, True)  # both outputs in the padding: padded copy
+    Plan(rank=2, padding=(0, 0), input_pads=((0, 0), (1, 1)), window=None)
     """
     rank = len(spatial)
     if rank == 1 and channels_last:
         return plan((1,) + spatial, (1,) + kernel_size, ((0, 0),) + pads, (1,) + strides, (1,) + dilation_rate, groups, True)
+    fastest = _fastest(spatial, kernel_size, pads, strides, dilation_rate)
+    if _mishandled_by_onednn(fastest, spatial, kernel_size, strides, dilation_rate):
+        return Plan(rank, (0,) * rank, pads, None)  # zeros it reads as data are always safe
+    return fastest
+
+
+def _mishandled_by_onednn(
+    call: Plan,
+    spatial: tuple[int, ...],
+    kernel_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilation_rate: tuple[int, ...],
+) -> bool:
+    """Whether oneDNN 3.12 (torch 2.13, float32) gets ``call``'s own padding wrong.
+
+    Found by the property tests and swept shape by shape (each in a forked
+    process, 1, 2 and 4 threads): it crashes (SIGSEGV) or returns a wrong
+    kernel gradient when a window or a kernel tap meets only its padding
+    (padding wider than the window, dilation stepping over a small input). Its
+    3-D kernel gradient also comes out wrong, often corrupting the heap, when
+    the depth padding exceeds a depth stride above 1 (batch 2 or more, depths
+    up to about twice the kernel; seen at stride 2 pad 3 and stride 3 pad 4,
+    never at stride 1): the rule takes every such shape, a copy of the input
+    costing far less than the convolution.
+
+    >>> _mishandled_by_onednn(Plan(3, (3, 0, 0), None, None), (2, 5, 5), (4, 1, 1), (2, 1, 1), (1, 1, 1))
+    True
+    >>> _mishandled_by_onednn(Plan(3, (1, 1, 1), None, None), (16, 32, 32), (3, 3, 3), (2, 2, 2), (1, 1, 1))
+    False
+    """
+    if call.rank == 3 and strides[0] > 1 and call.padding[0] > strides[0]:
+        return True
+    padded = call.input_pads or ((0, 0),) * call.rank
+    return any(
+        reads_only_padding(n + b + e, k, s, d, (p, p))
+        for n, (b, e), k, s, d, p in zip(spatial, padded, kernel_size, strides, dilation_rate, call.padding)
+    )
+
+
+def _fastest(
+    spatial: tuple[int, ...],
+    kernel_size: tuple[int, ...],
+    pads: Pads,
+    strides: tuple[int, ...],
+    dilation_rate: tuple[int, ...],
+) -> Plan:
+    """The fastest torch call (the module's measured choices) for a rank-``len(spatial)`` convolution."""
+    rank = len(spatial)
     outputs = [conv_output_size(n, k, s, d, p) for n, k, s, d, p in zip(spatial, kernel_size, strides, dilation_rate, pads)]
     if all(b == e for b, e in pads):
         return Plan(rank, tuple(b for b, _ in pads), None, None)

@@ -54,6 +54,8 @@ def native_plan(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple
     ((1,), False, (1,))
     >>> native_plan((8,), (3,), (1,), ((2, 0),)) is None  # causal: more than torch pads
     True
+    >>> native_plan((1,), (2,), (2,), ((0, 1),)) is None  # TF 'same' on an input shorter than the window
+    True
     """
     outs = _output_sizes(sizes, pool_size, strides, pads)
     for ceil_mode in (False, True):
@@ -62,7 +64,11 @@ def native_plan(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple
             fits = [
                 (begin + off * s, off)
                 for off in range(k // 2 + 1)
-                if begin + off * s <= k // 2 and off + out <= _torch_output_size(n, k, s, begin + off * s, ceil_mode)
+                if begin + off * s <= k // 2
+                # torch's 3-D average pooling refuses an input shorter than its window, padded or not; the
+                # others take it, but such inputs are tiny, so every kind pads a copy there
+                and n >= k
+                and off + out <= _torch_output_size(n, k, s, begin + off * s, ceil_mode)
             ]
             if not fits:
                 break
