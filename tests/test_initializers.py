@@ -215,8 +215,10 @@ def test_argument_errors():
         VarianceScaling(mode="FAN_IN")
     with pytest.raises(ValueError, match=r"Invalid `distribution` argument: .* Received: distribution='gaussian'"):
         VarianceScaling(distribution="gaussian")
-    with pytest.raises(ValueError, match=r"Invalid value for argument `seed`: expected an int or None. Received: seed='1'"):
-        RandomNormal(seed="1")
+    for seed in ("1", True, 2**64, -(2**63) - 1):  # torch's generators take none of these
+        with pytest.raises(ValueError, match=rf"Invalid value for argument `seed`: expected an int in \[-2\*\*63, 2\*\*64\) or None. Received: seed={seed!r}"):
+            RandomNormal(seed=seed)
+    assert RandomNormal(seed=2**64 - 1)((2,), torch.float32).shape == (2,)
     with pytest.raises(ValueError, match=r"Constant takes a scalar value. Received: value=\[1, 2\]"):
         Constant([1, 2])
     assert VarianceScaling(distribution="Normal").distribution == "truncated_normal"

@@ -57,8 +57,11 @@ class _Random(Initializer):
     """Seed handling shared by the random initializers."""
 
     def __init__(self, seed: int | None = None) -> None:
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"Invalid value for argument `seed`: expected an int or None. Received: seed={seed!r}")
+        # torch's generators take seeds in [-2**63, 2**64); a bool is not a seed.
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**64):
+            raise ValueError(
+                f"Invalid value for argument `seed`: expected an int in [-2**63, 2**64) or None. Received: seed={seed!r}"
+            )
         self.seed = seed
 
     def get_config(self) -> dict[str, Any]:

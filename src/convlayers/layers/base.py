@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import regularizers
+from .. import arrays, regularizers
 from .weights import Weight, WeightLayout, initial_value
 
 Shape = tuple[int | None, ...]
@@ -58,8 +58,8 @@ def resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
         return torch.float32
     if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
         return dtype
-    if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name")
+    if isinstance(dtype, dict) and isinstance(dtype.get("config"), dict):  # a Keras 3 DTypePolicy config
+        dtype = dtype["config"].get("name")
     if isinstance(dtype, str) and dtype in _DTYPES:
         return _DTYPES[dtype]
     raise ValueError(f"{owner}: invalid `dtype`; expected one of {sorted(_DTYPES)}. Received dtype={dtype!r}.")
@@ -108,7 +108,7 @@ class Layer(nn.Module):
             raise TypeError(f"{type(self).__name__}: `name` must be a string. Received name={name!r}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.dtype = resolve_dtype(dtype, self.owner)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = self.resolve_option(regularizers, "activity_regularizer", activity_regularizer)
         self.built = False
         self._trainable = bool(trainable)
         self._weight_records: list[Weight] = []
@@ -132,6 +132,17 @@ class Layer(nn.Module):
         self._trainable = bool(value)
         for parameter in self.parameters():
             parameter.requires_grad_(self._trainable)
+
+    def resolve_option(self, registry: Any, argument: str, value: Any) -> Any:
+        """``registry.get(value)``, or its error naming this layer and ``argument``.
+
+        ``registry``: :mod:`~convlayers.activations`, :mod:`~convlayers.initializers`,
+        :mod:`~convlayers.regularizers` or :mod:`~convlayers.constraints`.
+        """
+        try:
+            return registry.get(value)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self.owner}: invalid `{argument}`: {error}") from None
 
     # -- building ---------------------------------------------------------------------------
     def build(self, input_shape: Sequence[int | None]) -> None:
@@ -182,11 +193,18 @@ class Layer(nn.Module):
 
     # -- calling ----------------------------------------------------------------------------
     def forward(self, inputs: Any) -> Any:
-        """Apply the layer: a tensor gives a tensor (autograd intact), an array gives an array."""
+        """Apply the layer: a tensor gives a tensor (autograd intact), an array gives an array.
+
+        A layer that computes refuses complex inputs with a ``TypeError``. A
+        bfloat16 layer returns NumPy callers float32 arrays (NumPy has no bfloat16;
+        every value is exact).
+        """
         is_tensor = isinstance(inputs, torch.Tensor)
-        x = inputs if is_tensor else torch.as_tensor(np.asarray(inputs))
-        if self.casts_inputs and x.dtype != self.dtype:
-            x = x.to(self.dtype)
+        x = inputs if is_tensor else arrays.to_tensor(inputs, self.owner)
+        if self.casts_inputs:
+            arrays.check_real(x, self.owner)
+            if x.dtype != self.dtype:
+                x = x.to(self.dtype)
         if not self.built:
             self.build(tuple(x.shape))
             if x.device.type != "cpu":
@@ -202,7 +220,7 @@ class Layer(nn.Module):
         # new array, as from Keras, never one that aliases the array it passed in.
         if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
             y = y.clone()
-        return y.cpu().numpy()
+        return arrays.to_numpy(y)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -240,9 +258,9 @@ class Layer(nn.Module):
         return [w for w in self.weights if id(w) not in trainable]
 
     def get_weights(self) -> list[np.ndarray]:
-        """The weights as NumPy arrays in Keras layout and order (e.g. ``[kernel, bias]``)."""
+        """The weights as NumPy arrays in Keras layout and order (e.g. ``[kernel, bias]``); bfloat16 as float32."""
         return [
-            record.layout.to_keras(parameter.detach()).cpu().numpy().copy()
+            arrays.to_numpy(record.layout.to_keras(parameter)).copy()
             for record, parameter in self._parameters_in_order()
         ]
 

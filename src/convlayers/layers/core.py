@@ -226,7 +226,7 @@ class Activation(Layer):
 
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = self.resolve_option(activations, "activation", activation)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(x)

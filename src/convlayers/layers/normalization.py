@@ -83,14 +83,18 @@ class BatchNormalization(TrainingDependentLayer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        options = {
+            "beta_initializer": (initializers, beta_initializer),
+            "gamma_initializer": (initializers, gamma_initializer),
+            "moving_mean_initializer": (initializers, moving_mean_initializer),
+            "moving_variance_initializer": (initializers, moving_variance_initializer),
+            "beta_regularizer": (regularizers, beta_regularizer),
+            "gamma_regularizer": (regularizers, gamma_regularizer),
+            "beta_constraint": (constraints, beta_constraint),
+            "gamma_constraint": (constraints, gamma_constraint),
+        }
+        for argument, (registry, value) in options.items():
+            setattr(self, argument, self.resolve_option(registry, argument, value))
         self.register_parameter("gamma", None)
         self.register_parameter("beta", None)
 

@@ -29,11 +29,11 @@ class WeightOptions:
 
     def _set_options(self, activation: Any, use_bias: Any, **roles: tuple[Any, Any, Any]) -> None:
         """Canonicalise ``activation``, ``use_bias`` and each role's (initializer, regularizer, constraint)."""
-        self.activation = activations.get(activation)
+        self.activation = self.resolve_option(activations, "activation", activation)
         self.use_bias = bool(use_bias)
         for role in self.weight_roles:
             for (kind, registry), value in zip(_OPTION_KINDS, roles[role]):
-                setattr(self, f"{role}_{kind}", registry.get(value))
+                setattr(self, f"{role}_{kind}", self.resolve_option(registry, f"{role}_{kind}", value))
         self.register_parameter("bias", None)
 
     def _add_role_weight(

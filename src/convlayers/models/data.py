@@ -6,8 +6,9 @@ import math
 from numbers import Integral, Real
 from typing import Any, Iterator
 
-import numpy as np
 import torch
+
+from .. import arrays
 
 
 def as_tensor(value: Any, argument: str, owner: str) -> torch.Tensor:
@@ -18,16 +19,8 @@ def as_tensor(value: Any, argument: str, owner: str) -> torch.Tensor:
     """
     if value is None:
         raise ValueError(f"{owner}: `{argument}` is required.")
-    if isinstance(value, torch.Tensor):
-        tensor = value.detach()
-    else:
-        try:
-            tensor = torch.as_tensor(np.asarray(value))
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise TypeError(
-                f"{owner}: `{argument}` must be a NumPy array, a torch tensor or nested lists of numbers. "
-                f"Received {type(value).__name__}: {error}"
-            ) from error
+    tensor = value.detach() if isinstance(value, torch.Tensor) else arrays.to_tensor(value, owner, argument)
+    arrays.check_real(tensor, owner, argument)
     if tensor.ndim == 0:
         raise ValueError(f"{owner}: `{argument}` needs a batch dim. Received a scalar {argument}={value!r}.")
     return tensor

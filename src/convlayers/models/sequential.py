@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import arrays
 from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
 from ..layers.base import Shape, unique_name
 from .summary import summary_text
@@ -60,8 +61,7 @@ class Sequential(Trainer, nn.Module):
         # not one of `layers`, as in Keras.
         self._inputs: list[InputLayer] = []
         self.layer_output_shapes: list[Shape | None] = []
-        for layer in layers or []:
-            self.add(layer, rebuild=False)
+        self._add_all(layers or [])
         self._build_known()
         if not trainable:
             self.trainable = False
@@ -99,6 +99,18 @@ class Sequential(Trainer, nn.Module):
 
     def add(self, layer: Layer, rebuild: bool = True) -> None:
         """Append ``layer``; an :func:`~convlayers.Input` (first only) sets the input shape."""
+        self._append(layer, {existing.name for existing in self._stack})
+        if rebuild:
+            self._build_known()
+
+    def _add_all(self, layers: Sequence[Layer]) -> None:
+        """Append ``layers`` without building, their names checked in one pass: linear in the layer count."""
+        names = {existing.name for existing in self._stack}
+        for layer in layers:
+            self._append(layer, names)
+
+    def _append(self, layer: Layer, names: set[str]) -> None:
+        """Append ``layer`` if its name is not in ``names`` (the stack's names), and add its name to them."""
         if isinstance(layer, InputLayer):
             if self._stack or self._inputs:
                 configured = f"input shape {self._inputs[0].batch_shape}" if self._inputs else "layers"
@@ -113,7 +125,7 @@ class Sequential(Trainer, nn.Module):
                 f"Sequential {self.name!r}: only convlayers layers can be added (wrap other modules in a Layer "
                 f"subclass). Received {layer!r} of type {type(layer).__name__}."
             )
-        if any(existing.name == layer.name for existing in self._stack):
+        if layer.name in names:
             raise ValueError(
                 f"Sequential {self.name!r}: all layers must have unique names; {layer.name!r} is already the name "
                 f"of a layer in this model. Pass another `name`."
@@ -125,8 +137,7 @@ class Sequential(Trainer, nn.Module):
         self.add_module(str(len(self._stack)), layer)
         self._stack.append(layer)
         self.layer_output_shapes.append(None)
-        if rebuild:
-            self._build_known()
+        names.add(layer.name)
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -207,8 +218,8 @@ class Sequential(Trainer, nn.Module):
         self.train(False)
         try:
             with torch.no_grad():
-                x = torch.as_tensor(np.asarray(inputs))
-                return self._run(x.to(self._device())).cpu().numpy()
+                x = arrays.to_tensor(inputs, f"Sequential model {self.name!r}")
+                return arrays.to_numpy(self._run(x.to(self._device())))
         finally:
             self.train(mode)
 
@@ -343,8 +354,7 @@ class Sequential(Trainer, nn.Module):
                 f"own dtype policy, unused: it has no weights of its own), layers, build_input_shape."
             )
         model = cls(name=config.get("name"))
-        for entry in config["layers"]:
-            model.add(deserialize_layer(entry), rebuild=False)
+        model._add_all([deserialize_layer(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:
             model._build_known()

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from .. import arrays
 from . import data, losses, optimizers
 from . import metrics as metrics_module  # `compile` has an argument named `metrics`
 from .callbacks import Callback, CallbackList, History, Logs
@@ -253,7 +254,7 @@ class Trainer:
                 outputs.append(self(x_t[index].to(device)).cpu())
                 progress.step()
             progress.finish({})
-        return torch.cat(outputs).numpy()
+        return arrays.to_numpy(torch.cat(outputs))
 
     def _to_device(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         device = self._device()
