@@ -1,8 +1,13 @@
 """Model and weight files: bit-exact round trips, atomic saves, and every kind of bad file."""
 
+import errno
 import json
 import os
+import re
+import signal
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -344,3 +349,64 @@ def test_model_file_with_a_broken_architecture(tmp_path, architecture, message):
     path = container.write_file(tmp_path / "m.safetensors", {}, {"contents": "model", "model": architecture})
     with pytest.raises(ModelFileError, match=r"^Cannot load a model from '.*m.safetensors': " + message):
         load_model(path)
+
+
+# -- saving: the target, its errors, and nothing left behind ------------------------------------------
+def test_save_to_a_directory_is_refused_naming_it(tmp_path):
+    layer = built(Conv1D(2, 2), (None, 5, 1))
+    (tmp_path / "models").mkdir()
+    for target in (f"{tmp_path}/models", f"{tmp_path}/models/", f"{tmp_path}/new/"):
+        with pytest.raises(IsADirectoryError, match=re.escape(f"Cannot save to '{target}': it names a directory. Give a file path, such as")):
+            save_model(layer, target)
+    assert sorted(os.listdir(tmp_path)) == ["models"] and os.listdir(tmp_path / "models") == []
+
+
+def test_save_errors_name_the_target_not_a_temporary_file(tmp_path):
+    layer = built(Conv1D(2, 2), (None, 5, 1))
+    long_name = "m" * 250 + ".st"  # a legal name: its temporary name must be legal too
+    save_model(layer, tmp_path / long_name)
+    assert os.listdir(tmp_path) == [long_name]
+    too_long = tmp_path / ("m" * 300)
+    with pytest.raises(OSError, match=re.escape(f"Cannot save to '{too_long}': File name too long")) as error:
+        save_model(layer, too_long)
+    assert error.value.errno == errno.ENAMETOOLONG and ".tmp" not in str(error.value)
+    assert os.listdir(tmp_path) == [long_name]
+
+
+KILLED_SAVE = """
+import os, sys, time
+import convlayers
+
+if sys.argv[2] == "named":  # as on a file system without O_TMPFILE
+    from convlayers.io import atomic
+
+    atomic._write_unnamed = lambda target, data: False
+
+def stall(descriptor):  # the bytes are written, not yet named: be killed here
+    print("writing", flush=True)
+    time.sleep(60)
+
+os.fsync = stall
+layer = convlayers.Dense(64)
+layer.build((None, 64))
+convlayers.io.save_model(layer, sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("temporary", ["unnamed", "named"])
+def test_a_killed_save_leaves_the_old_file_and_no_temporary_file(tmp_path, temporary):
+    path = tmp_path / "m.safetensors"
+    save_model(built(Conv1D(2, 2), (None, 5, 1)), path)
+    before = path.read_bytes()
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path), temporary], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert path.read_bytes() == before
+    if temporary == "named":  # the dead writer's file is there until the next save in the folder
+        assert len(os.listdir(tmp_path)) == 2
+        save_weights(built(Conv1D(2, 2), (None, 5, 1)), tmp_path / "w.safetensors")
+        save_model(built(Conv1D(2, 2), (None, 5, 1)), path)
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"] + (["w.safetensors"] if temporary == "named" else [])

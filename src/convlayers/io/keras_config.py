@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from ..layers import ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
 from ..models import Sequential
+from .architecture import check_entry, check_shape, short
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     ((None, 2), ['Dense'])
     """
     if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
-        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {_short(model_config)}.")
+        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
     class_name = model_config["class_name"]
     if class_name != "Sequential":
         raise ValueError(
@@ -113,7 +114,9 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     # Keras 1 and early Keras 2 stored a Sequential config as the bare list of layers.
     config = {"layers": config} if isinstance(config, list) else config
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ValueError(f"the Sequential config has no `layers` list. Received: {_short(config)}.")
+        raise ValueError(f"the Sequential config has no `layers` list. Received: {short(config)}.")
+    if config.get("name") is not None and not isinstance(config["name"], str):
+        raise ValueError(f"the Sequential config's `name` must be a string. Received: {short(config['name'])}.")
     entries = [_translated_entry(index, entry) for index, entry in enumerate(config["layers"])]
     model = Sequential.from_config(
         {
@@ -132,10 +135,10 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
 
 
 def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
-    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
-        raise ValueError(f"layer {index} of the config is not a dict with a `class_name`. Received: {_short(entry)}.")
+    check_entry(entry, f"layer {index} of the config")
     class_name, config = entry["class_name"], entry.get("config") or {}
-    where = f"layer {index} {config.get('name', '')!r} ({class_name})".replace(" ''", "")
+    name = config.get("name")
+    where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name})".replace(" ''", "")
     try:
         get_layer_class(class_name)
     except ValueError:
@@ -152,14 +155,14 @@ def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
 def _input_shape(model_config: dict[str, Any], config: dict[str, Any]) -> Any:
     """Where Keras 3 and tf.keras ``.keras`` files record a Sequential's input shape without an InputLayer."""
     first_layer = config["layers"][0] if config["layers"] else {}
-    candidates = (
-        config.get("build_input_shape"),
-        (model_config.get("build_config") or {}).get("input_shape"),
-        (first_layer.get("build_config") or {}).get("input_shape"),
-    )
-    return next((shape for shape in candidates if shape is not None), None)
-
-
-def _short(value: Any, limit: int = 200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    build_config = model_config.get("build_config")
+    if build_config is not None and not isinstance(build_config, dict):
+        raise ValueError(f"the model's `build_config` must be a dict. Received: {short(build_config)}.")
+    candidates = {
+        "the Sequential's `build_input_shape`": config.get("build_input_shape"),
+        "the model's `build_config.input_shape`": (build_config or {}).get("input_shape"),
+        "the first layer's `build_config.input_shape`": (first_layer.get("build_config") or {}).get("input_shape"),
+    }
+    for where, shape in candidates.items():
+        check_shape(shape, where)
+    return next((shape for shape in candidates.values() if shape is not None), None)

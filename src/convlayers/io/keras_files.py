@@ -4,36 +4,51 @@ Reads what Keras 3 and tf.keras 2 write: the ``.keras`` zip (``config.json`` and
 ``model.weights.h5``), the legacy ``.h5`` of ``model.save`` (``model_config`` and
 ``model_weights``), and weights-only files (Keras 3 ``*.weights.h5``, tf.keras 2
 ``save_weights`` ``.h5``). Each weight goes through its layer's ``set_weights`` in
-Keras layout, so nothing is permuted here; every count and shape is checked before
-anything is assigned.
+Keras layout, so nothing is permuted here.
+
+Files are untrusted, so a load runs in an order that bounds what a file can cost: the
+architecture is built on the meta device (:mod:`.architecture`) and must need no more
+bytes than the file can hold; zip members are read within caps set by that need; the HDF5
+file is indexed in a child process (:mod:`.hdf5_reader`) and every dataset's count,
+shape and dtype checked against the model; only then are exactly those datasets read,
+checked for NaN and infinity, and the real model built and assigned.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+
 from ..layers import Layer
 from ..models import Sequential
+from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path
+from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import sequential_from_keras_config
-from .keras_h5 import (
-    SavedLayer,
-    h5py_module,
-    keras3_weight_keys,
-    read_keras3_layers,
-    read_legacy_layers,
-    read_name_list,
-    read_text_attribute,
-)
+from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
+from .limits import MAX_JSON_BYTES, all_finite, check_expansion, hdf5_weights_cap, parse_json
 from .state import check_model
+from .zip_reader import open_archive, read_member
 
 _MODEL = "a Keras model"
 _WEIGHTS = "Keras weights"
 _WEIGHTS_MEMBER = "model.weights.h5"
+_ZIP_SIGNATURE = b"PK\x03\x04"
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: HDF5 files may start with a user block of 512, 1024, 2048... bytes; the signature follows it.
+_HDF5_FIRST_OFFSETS = 512
+#: The dtype each weight dtype is stored as; HDF5 has no bfloat16, so those come from float32.
+_FILE_DTYPES = {
+    torch.float16: np.dtype("float16"),
+    torch.bfloat16: np.dtype("float32"),
+    torch.float32: np.dtype("float32"),
+    torch.float64: np.dtype("float64"),
+}
+
+Plan = list[tuple[int, SavedLayer]]  # (position in model.layers, the saved weights for it)
 
 
 def load_keras_model(path: PathLike) -> Sequential:
@@ -45,7 +60,8 @@ def load_keras_model(path: PathLike) -> Sequential:
     ``FileNotFoundError`` for a missing file and :class:`~convlayers.io.ModelFileError`
     (a ``ValueError``) naming the file and the reason otherwise: not a Keras file, a
     Functional model, a layer class convlayers lacks (named), a Keras 1 or Theano
-    file, or weights that do not fit (which layer, which weight, which shapes).
+    file, weights that do not fit (which layer, which weight, which shapes or dtypes)
+    or hold NaN or infinity, or a file that asks for more memory than its model needs.
 
     >>> import io, json, tempfile, zipfile, numpy as np, h5py
     >>> config = {"class_name": "Sequential", "config": {"name": "tiny", "layers": [
@@ -67,23 +83,32 @@ def load_keras_model(path: PathLike) -> Sequential:
     kind = _kind(source, _MODEL)
     try:
         if kind == "zip":
-            model, class_names = sequential_from_keras_config(_json(_zip_member(source, "config.json"), "config.json"))
-            with _h5_from_bytes(_zip_member(source, _WEIGHTS_MEMBER)) as root:
-                pairs = _match_by_key(model.layers, keras3_weight_keys(class_names), read_keras3_layers(root))
+            with open_archive(source) as archive:
+                config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
+                blueprint, class_names = dry_run(lambda: sequential_from_keras_config(config))
+                needed = _needed_bytes(blueprint, source)
+                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, hdf5_weights_cap(needed, len(blueprint.layers)))
+            index = index_hdf5(hdf5)
+            plan = _match_by_key(blueprint.layers, keras3_weight_keys(class_names), read_keras3_layers(index))
         else:
-            with h5py_module().File(source, "r") as root:
-                model_config = read_text_attribute(root, "model_config")
-                if model_config is None:
-                    raise ValueError(
-                        "it is an HDF5 file without a `model_config` attribute, so it holds no architecture. "
-                        "If it holds weights only, build the model, then call load_keras_weights(model, path)."
-                    )
-                _check_writer(root)
-                model, _ = sequential_from_keras_config(_json(model_config, "its `model_config` attribute"))
-                if "model_weights" not in root:
-                    raise ValueError("it has a `model_config` but no `model_weights` group.")
-                pairs = _match_in_order(model.layers, read_legacy_layers(root["model_weights"]))
-        _assign(pairs)
+            hdf5 = source
+            index = index_hdf5(source)
+            model_config = index.text("/", "model_config")
+            if model_config is None:
+                raise ValueError(
+                    "it is an HDF5 file without a `model_config` attribute, so it holds no architecture. "
+                    "If it holds weights only, build the model, then call load_keras_weights(model, path)."
+                )
+            check_writer(index, "/")
+            config = parse_json(model_config, "its `model_config` attribute")
+            blueprint, _ = dry_run(lambda: sequential_from_keras_config(config))
+            _needed_bytes(blueprint, source)
+            if not index.is_group("/model_weights"):
+                raise ValueError("it has a `model_config` but no `model_weights` group.")
+            plan = _match_in_order(blueprint.layers, read_legacy_layers(index, "/model_weights"))
+        arrays = _read_checked(hdf5, blueprint.layers, plan)
+        model, _ = build_checked(lambda: sequential_from_keras_config(config))
+        _assign(model.layers, plan, arrays)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -98,9 +123,9 @@ def load_keras_weights(model: Sequential, path: PathLike) -> None:
     layers by Keras's group names (snake_case class names, numbered on repeats), or a
     tf.keras 2 / legacy ``.h5`` (from ``save_weights`` or ``model.save``), matched in
     order: the n-th saved layer with weights to the n-th model layer with weights, as
-    Keras does. Every count and shape is checked first: on any mismatch a
-    :class:`~convlayers.io.ModelFileError` names the file, layer, weight and shapes,
-    and the model is left exactly as it was.
+    Keras does. Every count, shape and dtype is checked before anything is read, and
+    every value after: on any problem a :class:`~convlayers.io.ModelFileError` names
+    the file, layer, weight and what was wrong, and the model is left exactly as it was.
 
     >>> import tempfile, numpy as np, h5py, convlayers
     >>> model = convlayers.Sequential([convlayers.Input((2,)), convlayers.Dense(1, name="out")])
@@ -124,17 +149,20 @@ def load_keras_weights(model: Sequential, path: PathLike) -> None:
     keys = keras3_weight_keys([type(layer).__name__ for layer in model.layers])
     try:
         if kind == "zip":
-            with _h5_from_bytes(_zip_member(source, _WEIGHTS_MEMBER)) as root:
-                pairs = _match_by_key(model.layers, keys, read_keras3_layers(root))
+            with open_archive(source) as archive:
+                cap = hdf5_weights_cap(state_bytes(model), len(model.layers))
+                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
+            plan = _match_by_key(model.layers, keys, read_keras3_layers(index_hdf5(hdf5)))
         else:
-            with h5py_module().File(source, "r") as root:
-                if "layers" in root:
-                    pairs = _match_by_key(model.layers, keys, read_keras3_layers(root))
-                else:
-                    group = _legacy_weights_group(root)
-                    _check_writer(group)
-                    pairs = _match_in_order(model.layers, read_legacy_layers(group))
-        _assign(pairs)
+            hdf5 = source
+            index = index_hdf5(source)
+            if index.is_group("/layers"):
+                plan = _match_by_key(model.layers, keys, read_keras3_layers(index))
+            else:
+                group = _legacy_weights_group(index)
+                check_writer(index, group)
+                plan = _match_in_order(model.layers, read_legacy_layers(index, group))
+        _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan))
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -142,110 +170,85 @@ def load_keras_weights(model: Sequential, path: PathLike) -> None:
 
 
 def _kind(source: Path, what: str) -> str:
-    """``"zip"`` (a ``.keras`` file) or ``"hdf5"``, by content rather than by extension."""
+    """``"zip"`` (a ``.keras`` file) or ``"hdf5"``, by the file's signature rather than its extension."""
     if not source.exists():
         raise FileNotFoundError(f"Cannot load {what} from '{source}': no such file.")
     if source.is_dir():
         raise ModelFileError(source, what, "it is a directory, not a file.")
-    if zipfile.is_zipfile(source):
-        return "zip"
-    if h5py_module().is_hdf5(source):
-        return "hdf5"
+    size = source.stat().st_size
     with source.open("rb") as handle:
         start = handle.read(16)
+        if start.startswith(_ZIP_SIGNATURE):
+            return "zip"
+        h5py_module()  # an .h5 file needs h5py: say so before anything else
+        offset = 0
+        while offset < size:
+            handle.seek(offset)
+            if handle.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE:
+                return "hdf5"
+            offset = max(2 * offset, _HDF5_FIRST_OFFSETS)
     raise ModelFileError(
         source,
         what,
-        f"it is neither a .keras file (a zip archive) nor an HDF5 file (.h5); it has "
-        f"{source.stat().st_size} bytes, starting {start!r}.",
+        f"it is neither a .keras file (a zip archive) nor an HDF5 file (.h5); it has {size} bytes, starting {start!r}.",
     )
 
 
-def _zip_member(source: Path, member: str) -> bytes:
-    try:
-        with zipfile.ZipFile(source) as archive:
-            members = archive.namelist()
-            if member not in members:
-                raise ValueError(
-                    f"it is a zip archive without {member}, so it is not a Keras .keras file (it holds {members[:10]})."
-                )
-            return archive.read(member)
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"it is a damaged zip archive ({error}).") from error
+def _needed_bytes(blueprint: Sequential, source: Path) -> int:
+    """The bytes the architecture's weights need, refused if more than ``source`` can hold."""
+    needed = state_bytes(blueprint)
+    check_expansion(needed, source.stat().st_size)
+    return needed
 
 
-def _json(text: str | bytes, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{where} is not valid JSON ({error}).") from error
-
-
-def _h5_from_bytes(data: bytes) -> Any:
-    try:
-        return h5py_module().File(io.BytesIO(data), "r")
-    except OSError as error:
-        raise ValueError(f"its {_WEIGHTS_MEMBER} is not a readable HDF5 file ({error}).") from error
-
-
-def _legacy_weights_group(root: Any) -> Any:
+def _legacy_weights_group(index: Hdf5Index) -> str:
     """The group listing ``layer_names``: a ``save_weights`` file's root, a ``model.save`` file's ``model_weights``."""
-    if read_name_list(root, "layer_names") is not None:
-        return root
-    if "model_weights" in root:
-        return root["model_weights"]
+    if index.names("/", "layer_names") is not None:
+        return "/"
+    if index.is_group("/model_weights"):
+        return "/model_weights"
     raise ValueError(
         "it is an HDF5 file with no Keras weights: no `layers` group (Keras 3), no `layer_names` "
         "attribute (save_weights) and no `model_weights` group (model.save)."
     )
 
 
-def _check_writer(node: Any) -> None:
-    """Refuse legacy files whose kernels need converting: Keras 1 layouts and Theano's flipped kernels."""
-    version = read_text_attribute(node, "keras_version") or read_text_attribute(node.file, "keras_version")
-    if version is None or version.startswith("1."):
-        raise ValueError(
-            f"it was written by Keras 1 (keras_version={version!r}), whose layer configs and kernel layouts "
-            f"differ; load_keras_model and load_keras_weights read Keras 2 and 3 files."
-        )
-    backend = read_text_attribute(node, "backend") or read_text_attribute(node.file, "backend")
-    if backend == "theano":
-        raise ValueError(
-            "it was written on the Theano backend, whose convolution kernels are stored flipped (Theano "
-            "convolves, TensorFlow correlates); convlayers does not convert them."
-        )
-
-
-def _match_by_key(layers: list[Layer], keys: list[str], saved: dict[str, SavedLayer]) -> list[tuple[Layer, SavedLayer]]:
+def _match_by_key(layers: list[Layer], keys: list[str], saved: dict[str, SavedLayer]) -> Plan:
     """Pair each layer with the group Keras 3 saved it under; every group with weights must be used."""
-    pairs = []
-    for layer, key in zip(layers, keys):
+    plan = []
+    for position, (layer, key) in enumerate(zip(layers, keys)):
         entry = saved.get(key, SavedLayer(f"layers/{key}/vars", []))
         if layer.weights or entry.weights:
-            pairs.append((layer, entry))
-    unused = sorted(entry.where for key, entry in saved.items() if key not in keys and entry.weights)
+            plan.append((position, entry))
+    known = set(keys)
+    unused = sorted(entry.where for key, entry in saved.items() if key not in known and entry.weights)
     if unused:
         raise ValueError(
             f"it holds weights for layers the model does not have: {unused} (the model's layers are {keys})."
         )
-    return pairs
+    return plan
 
 
-def _match_in_order(layers: list[Layer], saved: list[SavedLayer]) -> list[tuple[Layer, SavedLayer]]:
+def _match_in_order(layers: list[Layer], saved: list[SavedLayer]) -> Plan:
     """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading)."""
-    with_weights = [layer for layer in layers if layer.weights]
+    with_weights = [position for position, layer in enumerate(layers) if layer.weights]
     if len(with_weights) != len(saved):
         raise ValueError(
             f"it holds weights for {len(saved)} layers ({', '.join(entry.where for entry in saved)}) but the model "
-            f"has {len(with_weights)} layers with weights ({', '.join(repr(layer.name) for layer in with_weights)})."
+            f"has {len(with_weights)} layers with weights ({', '.join(repr(layers[p].name) for p in with_weights)})."
         )
     return list(zip(with_weights, saved))
 
 
-def _assign(pairs: list[tuple[Layer, SavedLayer]]) -> None:
-    """Check every pair's weight count and shapes, then (only if all fit) set them."""
+def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray]:
+    """Check every planned weight's count, shape and dtype against ``layers``, then read them and check their values.
+
+    ``layers`` may be meta-device blueprints: only their weight records and dtypes are used.
+    Returns the arrays in plan order; nothing is read unless every declaration fits.
+    """
     problems = []
-    for layer, entry in pairs:
+    for position, entry in plan:
+        layer = layers[position]
         records = layer._weight_records
         owner = f"layer {layer.name!r} ({type(layer).__name__})"
         if len(records) != len(entry.weights):
@@ -254,13 +257,37 @@ def _assign(pairs: list[tuple[Layer, SavedLayer]]) -> None:
                 f"file has {len(entry.weights)} at {entry.where}: {[name for name, _ in entry.weights]}"
             )
             continue
-        problems += [
-            f"{owner} weight `{record.name}` must have shape {record.keras_shape} (Keras layout) but the file's "
-            f"{name!r} has shape {tuple(array.shape)}"
-            for record, (name, array) in zip(records, entry.weights)
-            if tuple(array.shape) != record.keras_shape
-        ]
+        for record, (name, dataset) in zip(records, entry.weights):
+            expected = _FILE_DTYPES[getattr(layer, record.name).dtype]
+            found = np.dtype(dataset.dtype)
+            if dataset.shape != record.keras_shape:
+                shape = "no shape (an empty dataspace)" if dataset.shape is None else f"shape {dataset.shape}"
+                problems.append(
+                    f"{owner} weight `{record.name}` must have shape {record.keras_shape} (Keras layout) but the "
+                    f"file's {name!r} has {shape}"
+                )
+            elif found.kind != "f" or found.itemsize != expected.itemsize:
+                problems.append(f"{owner} weight `{record.name}` must be {expected} but the file's {name!r} is {found}")
     if problems:
         raise ValueError("its weights do not fit the model: " + "; ".join(problems) + ". Nothing was loaded.")
-    for layer, entry in pairs:
-        layer.set_weights([array for _, array in entry.weights])
+    datasets = [dataset for _, entry in plan for _, dataset in entry.weights]
+    arrays = read_datasets(hdf5, datasets)
+    names = [(layers[position], record, name) for position, entry in plan
+             for record, (name, _) in zip(layers[position]._weight_records, entry.weights)]
+    bad = [
+        f"layer {layer.name!r} ({type(layer).__name__}) weight `{record.name}` (the file's {name!r})"
+        for (layer, record, name), array in zip(names, arrays)
+        if not all_finite(array)
+    ]
+    if bad:
+        raise ValueError(f"its weights hold NaN or infinity: {'; '.join(bad[:5])}. Nothing was loaded.")
+    return arrays
+
+
+def _assign(layers: list[Layer], plan: Plan, arrays: list[np.ndarray]) -> None:
+    """Set each planned layer's weights from ``arrays`` (in plan order, already checked)."""
+    start = 0
+    for position, entry in plan:
+        count = len(entry.weights)
+        layers[position].set_weights(arrays[start : start + count])
+        start += count

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from torch import nn
 
 from ..layers import Layer, deserialize_layer, serialize_layer
-from .container import ModelFileError, PathLike, as_path, read_file, write_file
-from .state import assign_state, check_model, state_tensors
+from .architecture import build_checked, check_entry, dry_run
+from .container import ModelFileError, PathLike, as_path, open_file, write_file
+from .limits import parse_json
+from .state import assign_state, check_fits, check_model, state_tensors
 
 _WHAT = "a model"
 
@@ -50,7 +52,8 @@ def load_model(path: PathLike) -> nn.Module:
     Raises ``FileNotFoundError`` if there is no such file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and
     the reason if it is empty, truncated, corrupt, not a convlayers model file,
-    or if its tensors do not fit its architecture.
+    if its tensors do not fit its architecture (checked before the model takes any
+    memory) or hold NaN or infinity.
 
     >>> load_model("missing.safetensors")
     Traceback (most recent call last):
@@ -58,16 +61,23 @@ def load_model(path: PathLike) -> nn.Module:
     FileNotFoundError: Cannot load a model from 'missing.safetensors': no such file.
     """
     source = as_path(path)
-    tensors, header = read_file(source, _WHAT)
-    if header["contents"] != "model" or "model" not in header:
+    stored = open_file(source, _WHAT)
+    if stored.contents != "model" or stored.architecture is None:
         raise ModelFileError(
             source,
             _WHAT,
             "it holds weights only, with no architecture. Build the model in code, then call "
             "`model.load_weights(path)` (or `convlayers.io.load_weights(model, path)`).",
         )
-    model = _rebuild(header["model"], source)
-    assign_state(model, tensors, source, _WHAT)
+    try:
+        architecture = parse_json(stored.architecture, "its architecture")
+    except ValueError as error:
+        raise ModelFileError(source, _WHAT, str(error)) from None
+    # Built first without memory: the file's tensors must fit it before the real one is made.
+    check_fits(_rebuild(architecture, source, dry_run), stored)
+    tensors = stored.read()
+    model = _rebuild(architecture, source, build_checked)
+    assign_state(model, tensors)
     return model
 
 
@@ -78,16 +88,28 @@ def _architecture(model: nn.Module) -> dict[str, Any]:
     return {"class_name": type(model).__name__, "config": model.get_config()}
 
 
-def _rebuild(architecture: Any, source: Path) -> nn.Module:
+def _rebuild(architecture: Any, source: Path, builder: Callable[[Callable[[], nn.Module]], nn.Module]) -> nn.Module:
+    """The model ``architecture`` describes, made by ``builder`` (:func:`dry_run` or :func:`build_checked`)."""
     if not isinstance(architecture, dict) or not isinstance(architecture.get("class_name"), str):
         raise ModelFileError(source, _WHAT, "its architecture has no `class_name`.")
     class_name = architecture["class_name"]
+    config = architecture.get("config") or {}
+    try:
+        if class_name == "Sequential":
+            # Keras 1 stored a Sequential config as the bare list of layers.
+            layers = config if isinstance(config, list) else config.get("layers") if isinstance(config, dict) else None
+            for index, entry in enumerate(layers if isinstance(layers, list) else []):
+                check_entry(entry, f"layer {index}")
+        else:
+            check_entry(architecture, "its architecture")
+    except ValueError as error:
+        raise ModelFileError(source, _WHAT, str(error)) from None
     try:
         if class_name == "Sequential":
             # Imported here: ``models`` imports this package for its ``save`` methods.
             from ..models import Sequential
 
-            return Sequential.from_config(architecture.get("config") or {})
-        return deserialize_layer(architecture)
+            return builder(lambda: Sequential.from_config(config))
+        return builder(lambda: deserialize_layer(architecture))
     except (TypeError, ValueError) as error:
         raise ModelFileError(source, _WHAT, f"its architecture does not build a {class_name}: {error}") from error

@@ -1,13 +1,11 @@
-"""A model's state (parameters and buffers) to tensors and back, all or nothing."""
+"""A model's state (parameters and buffers) to tensors and back: checked first, then assigned."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from .container import ModelFileError
+from .container import ModelFileError, StoredFile
 
 _LISTED = 5  # how many names an error message lists before "..."
 
@@ -45,46 +43,62 @@ def state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: value.detach().to("cpu", copy=True).contiguous() for name, value in model.state_dict().items()}
 
 
-def assign_state(model: nn.Module, tensors: dict[str, torch.Tensor], source: Path, what: str) -> None:
-    """Load ``tensors`` into ``model`` after checking every name, shape and dtype.
+def check_fits(model: nn.Module, stored: StoredFile) -> None:
+    """Check every tensor entry of ``stored`` against ``model``'s state (names, shapes, dtypes), before any is read.
 
-    Nothing is assigned unless everything fits, so a failed load leaves the
-    model exactly as it was. Raises :class:`ModelFileError` listing the missing,
-    unexpected, mis-shaped and mis-typed tensors.
+    ``model`` may be built on the meta device: only shapes and dtypes are compared. Raises
+    :class:`ModelFileError` listing the missing, unexpected, mis-shaped and mis-typed tensors.
 
     >>> from pathlib import Path
-    >>> layer = torch.nn.Linear(2, 1)
-    >>> assign_state(layer, {"weight": torch.zeros(1, 3)}, Path("w.safetensors"), "weights")
+    >>> from convlayers.io.container import StoredFile, TensorEntry
+    >>> stored = StoredFile(Path("w.safetensors"), "weights", "weights", None, {"weight": TensorEntry(torch.float32, (1, 3), 0, 12)}, 8)
+    >>> check_fits(torch.nn.Linear(2, 1), stored)
     Traceback (most recent call last):
     ...
     convlayers.io.container.ModelFileError: Cannot load weights from 'w.safetensors': the file does not match the model's architecture: missing tensors ['bias']; tensors with the wrong shape: 'weight' is (1, 3) in the file but (1, 2) in the model.
     """
     expected = model.state_dict()
+    entries = stored.entries
     problems = []
-    missing = sorted(name for name in expected if name not in tensors)
-    unexpected = sorted(name for name in tensors if name not in expected)
+    missing = sorted(name for name in expected if name not in entries)
+    unexpected = sorted(name for name in entries if name not in expected)
     if missing:
         problems.append(f"missing tensors {_listing(missing)}")
     if unexpected:
         problems.append(f"unexpected tensors {_listing(unexpected)}")
-    shared = [name for name in expected if name in tensors]
+    shared = [name for name in expected if name in entries]
     shapes = [
-        f"{name!r} is {tuple(tensors[name].shape)} in the file but {tuple(expected[name].shape)} in the model"
+        f"{name!r} is {entries[name].shape} in the file but {tuple(expected[name].shape)} in the model"
         for name in shared
-        if tensors[name].shape != expected[name].shape
+        if entries[name].shape != tuple(expected[name].shape)
     ]
     dtypes = [
-        f"{name!r} is {tensors[name].dtype} in the file but {expected[name].dtype} in the model"
+        f"{name!r} is {entries[name].dtype} in the file but {expected[name].dtype} in the model"
         for name in shared
-        if tensors[name].dtype != expected[name].dtype
+        if entries[name].dtype != expected[name].dtype
     ]
     if shapes:
         problems.append(f"tensors with the wrong shape: {_listing(shapes, quote=False)}")
     if dtypes:
         problems.append(f"tensors with the wrong dtype: {_listing(dtypes, quote=False)}")
     if problems:
-        raise ModelFileError(source, what, "the file does not match the model's architecture: " + "; ".join(problems) + ".")
-    model.load_state_dict(tensors, strict=True)
+        raise ModelFileError(stored.path, stored.what, "the file does not match the model's architecture: " + "; ".join(problems) + ".")
+
+
+def assign_state(model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Copy ``tensors`` (checked by :func:`check_fits`) into ``model``'s parameters and buffers.
+
+    One pass over the state, so linear in its size: ``load_state_dict`` filters the whole
+    state once per submodule, quadratic in the number of layers.
+
+    >>> layer = torch.nn.Linear(2, 1)
+    >>> assign_state(layer, {"weight": torch.ones(1, 2), "bias": torch.zeros(1)})
+    >>> layer.weight.tolist()
+    [[1.0, 1.0]]
+    """
+    with torch.no_grad():
+        for name, target in model.state_dict(keep_vars=True).items():
+            target.copy_(tensors[name])
 
 
 def _listing(items: list[str], quote: bool = True) -> str:

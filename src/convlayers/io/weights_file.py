@@ -6,8 +6,8 @@ from pathlib import Path
 
 from torch import nn
 
-from .container import PathLike, as_path, read_file, write_file
-from .state import assign_state, check_model, state_tensors
+from .container import PathLike, as_path, open_file, write_file
+from .state import assign_state, check_fits, check_model, state_tensors
 
 
 def save_weights(model: nn.Module, path: PathLike) -> Path:
@@ -31,9 +31,9 @@ def save_weights(model: nn.Module, path: PathLike) -> Path:
 def load_weights(model: nn.Module, path: PathLike) -> None:
     """Load into a built ``model`` the weights of a file from :func:`save_weights` or :func:`~convlayers.io.save_model`.
 
-    Every tensor must match the model by name, shape and dtype; if anything
-    does not, a :class:`~convlayers.io.ModelFileError` names the file and the
-    mismatches, and the model is left exactly as it was.
+    Every tensor must match the model by name, shape and dtype, and be finite; if
+    anything does not, a :class:`~convlayers.io.ModelFileError` names the file and
+    the problems, and the model is left exactly as it was.
 
     >>> import convlayers
     >>> layer = convlayers.Conv1D(2, 3)
@@ -44,6 +44,6 @@ def load_weights(model: nn.Module, path: PathLike) -> None:
     FileNotFoundError: Cannot load weights from 'missing.safetensors': no such file.
     """
     check_model(model, "load weights into")
-    source = as_path(path)
-    tensors, _ = read_file(source, "weights")
-    assign_state(model, tensors, source, "weights")
+    stored = open_file(as_path(path), "weights")
+    check_fits(model, stored)
+    assign_state(model, stored.read())

@@ -3,12 +3,14 @@
 The table is every ``Layer`` class exported by :mod:`convlayers.layers` under each name it
 is exported as (the package exports Keras's aliases too, so ``Convolution2D`` finds
 ``Conv2D`` and ``MaxPool2D`` finds ``MaxPooling2D``), plus classes registered with
-:func:`register_layer_class`. It is read when asked, so layers added
-to the package later are found without touching this file.
+:func:`register_layer_class`. It is read from the package on first use, so layers added
+to the package later are found without touching this file, and once: loading a model
+looks up every layer's class.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -17,6 +19,7 @@ from .base import Layer
 _custom: dict[str, type[Layer]] = {}
 
 
+@functools.cache
 def _exported() -> dict[str, type[Layer]]:
     from .. import layers  # the package: read at call time, once every layer module is loaded
 
@@ -51,14 +54,16 @@ def get_layer_class(class_name: str) -> type[Layer]:
     """
     if not isinstance(class_name, str):
         raise TypeError(f"get_layer_class: `class_name` must be a string. Received: class_name={class_name!r}.")
-    table = _exported() | _custom
-    if class_name not in table:
+    if class_name in _custom:
+        return _custom[class_name]
+    exported = _exported()
+    if class_name not in exported:
         raise ValueError(
-            f"Unknown layer class {class_name!r}. Known classes: {', '.join(sorted(table))}. "
+            f"Unknown layer class {class_name!r}. Known classes: {', '.join(sorted(exported | _custom))}. "
             f"Register a custom layer with convlayers.layers.register_layer_class(cls). "
             f"Received: class_name={class_name!r}."
         )
-    return table[class_name]
+    return exported[class_name]
 
 
 def register_layer_class(cls: type[Layer], name: str | None = None) -> type[Layer]:

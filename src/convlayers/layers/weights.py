@@ -86,6 +86,12 @@ class Weight:
 
 
 def initial_value(initializer: Any, weight: Weight, dtype: torch.dtype) -> torch.Tensor:
-    """Draw an initial value in Keras layout (Keras's fans) and store it in storage layout."""
+    """Draw an initial value in Keras layout (Keras's fans) and store it in storage layout.
+
+    On the meta device (``convlayers.io`` sizing a file's architecture) there is nothing to
+    draw: the shape is all, and the initializer's arithmetic on meta tensors is slow.
+    """
+    if torch.get_default_device().type == "meta":
+        return weight.layout.to_storage(torch.empty(weight.keras_shape, dtype=dtype)).contiguous()
     keras_value = torch.as_tensor(initializer(weight.keras_shape, dtype=dtype), dtype=dtype)
     return weight.layout.to_storage(keras_value).contiguous()
