@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test bench bench-peers install install-test clean
+.PHONY: demo test fuzz bench bench-peers install install-test clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ demo: $(VENV)/.installed-demo
 
 test: install-test
 	$(PY) -m pytest -q -n 2 --doctest-modules src tests bench
+
+# The property tests (tests/test_properties.py) on fresh examples, in seeded rounds until FUZZ_SECONDS are spent.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= 1
+FUZZ_JOBS ?= 1
+fuzz: install-test
+	$(PY) tests/fuzz.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --jobs $(FUZZ_JOBS)
 
 bench: install
 	$(PY) -m bench

@@ -1,9 +1,11 @@
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -11,6 +13,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 # oversubscribes the cores, and on a busy machine tiny ops then spin-wait (measured: a
 # 60-step training loop took 2.9 s with 2 threads, 0.08 s with 1).
 torch.set_num_threads(1)
+
+# Hypothesis profiles (tests/test_properties.py). `ci`, the default and what `make test` runs: the same
+# derandomized examples on every run, so a failure in CI reproduces anywhere. `fuzz` (`make fuzz`, driven by
+# tests/fuzz.py): fresh examples from --hypothesis-seed, FUZZ_EXAMPLES per round (times each property's weight).
+_PROFILE_COMMON = dict(
+    deadline=None,  # shared 2-core machines: timing is noise, not a property
+    database=None,  # reproducible by profile and seed alone; failures print their blob
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile("ci", max_examples=700, derandomize=True, **_PROFILE_COMMON)
+settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "500")), **_PROFILE_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -298,3 +299,90 @@ def window_configs(seed, repeats=2):
             else:
                 padding_arg = padding
             yield rank, k, s, d, padding_arg, data_format, rng
+
+
+# -- additions for the property tests (tests/test_properties.py) ------------------------------
+
+
+def conv_output_sizes(sizes, kernel, strides, dilation, pads):
+    """keras.md 2.1 with explicit pads: ``floor((n + begin + end - K) / s) + 1``, ``K = (k - 1) * d + 1``; may be ``<= 0``."""
+    return [(n + b + e - ((k - 1) * d + 1)) // s + 1 for n, k, s, d, (b, e) in zip(sizes, kernel, strides, dilation, pads)]
+
+
+def transpose_windows(sizes, kernel, strides, dilation, padding, output_padding):
+    """``(left crop, length)`` of a transposed convolution's output inside its natural output, per dim.
+
+    Keras modes: the table of keras.md 2.5 (``K = (k - 1) * d + 1``); explicit
+    ``(begin, end)`` pairs crop the natural output ``(n - 1) * s + K`` and
+    ``output_padding`` (``None``: 0) lengthens it. Lengths may be ``<= 0``.
+    """
+    windows = []
+    for i, (n, k, s, d) in enumerate(zip(sizes, kernel, strides, dilation)):
+        big_k = (k - 1) * d + 1
+        p = None if output_padding is None else output_padding[i]
+        if padding == "valid":
+            windows.append((0, (n - 1) * s + (max(big_k, s) if p is None else big_k + p)))
+        elif padding == "same" and p is None:
+            windows.append((max(big_k - s, 0) // 2, n * s))
+        elif padding == "same":
+            windows.append((max(big_k - big_k % 2 - p, 0) // 2, (n - 1) * s + big_k % 2 + p))
+        else:
+            begin, end = padding[i]
+            windows.append((begin, (n - 1) * s + big_k - begin - end + (p or 0)))
+    return windows
+
+
+def separable_conv(x, depthwise_kernel, pointwise_kernel, bias, *, pads, strides, dilation):
+    """Keras's separable convolution: :func:`depthwise_conv` (no bias), then a 1x1 :func:`conv` plus the bias."""
+    rank = x.ndim - 2
+    y = depthwise_conv(x, depthwise_kernel, None, pads=pads, strides=strides, dilation=dilation)
+    return conv(y, pointwise_kernel, bias, pads=[(0, 0)] * rank, strides=(1,) * rank, dilation=(1,) * rank)
+
+
+def global_pool(x, kind):
+    """Max or mean over every spatial dim of channels-first ``x``, spatial dims kept with size 1."""
+    reduce = {"max": np.max, "average": np.mean}[kind]
+    return reduce(x.astype(np.float64), axis=tuple(range(2, x.ndim)), keepdims=True)
+
+
+def _erf(z):
+    return np.vectorize(math.erf, otypes=[np.float64])(z)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+#: Keras 3's activations in float64, each with its derivative (``None`` is linear).
+ELEMENTWISE_ACTIVATIONS = {
+    None: (lambda z: z, lambda z: np.ones_like(z)),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(np.float64)),
+    "relu6": (lambda z: np.clip(z, 0.0, 6.0), lambda z: ((z > 0) & (z < 6)).astype(np.float64)),
+    "hard_tanh": (lambda z: np.clip(z, -1.0, 1.0), lambda z: ((z > -1) & (z < 1)).astype(np.float64)),
+    "leaky_relu": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z: np.where(z > 0, 1.0, 0.2)),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0)))),
+    "gelu": (
+        lambda z: 0.5 * z * (1 + _erf(z / np.sqrt(2))),
+        lambda z: 0.5 * (1 + _erf(z / np.sqrt(2))) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi),
+    ),
+}
+#: Where each piecewise-linear activation's derivative jumps.
+ACTIVATION_KINKS = {"relu": (0.0,), "relu6": (0.0, 6.0), "hard_tanh": (-1.0, 1.0), "leaky_relu": (0.0,)}
+
+
+def activation(name, z):
+    """Keras's activation ``name`` on ``z`` (``'softmax'`` over the last axis, as Keras applies it)."""
+    if name == "softmax":
+        return _softmax(z)
+    return ELEMENTWISE_ACTIVATIONS[name][0](z)
+
+
+def activation_vjp(name, z, upstream):
+    """The gradient reaching the pre-activation ``z`` from ``upstream`` at the output."""
+    if name == "softmax":
+        s = _softmax(z)
+        return s * (upstream - (s * upstream).sum(axis=-1, keepdims=True))
+    return ELEMENTWISE_ACTIVATIONS[name][1](z) * upstream
