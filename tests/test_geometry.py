@@ -5,6 +5,8 @@ import itertools
 import pytest
 
 from convlayers.geometry import (
+    Causal,
+    Same,
     WindowGeometry,
     conv_output_size,
     conv_transpose_crop,
@@ -14,7 +16,6 @@ from convlayers.geometry import (
     normalize_pads,
     normalize_tuple,
     reads_only_padding,
-    resolve_padding,
     same_pads,
 )
 from reference import same_pads as keras_test_same_pads
@@ -60,7 +61,7 @@ def test_conv_output_size_sweep_against_brute_force():
 @pytest.mark.parametrize("mode", ["valid", "same", "causal", "full"])
 def test_window_geometry_sizes_agree_with_resolved_pads(mode):
     for size, k, s, d in itertools.product(range(1, 16), range(1, 5), range(1, 4), range(1, 3)):
-        g = WindowGeometry((k,), (s,), (d,), mode)
+        g = WindowGeometry((k,), (s,), (d,), normalize_padding(mode, 1, "Conv1D"))
         (pads,) = g.pads((size,))
         (out,) = g.output_sizes((size,))
         assert out == conv_output_size(size, k, s, d, pads)
@@ -68,19 +69,20 @@ def test_window_geometry_sizes_agree_with_resolved_pads(mode):
             assert out == -(-size // s)
 
 
-def test_resolve_padding_modes():
-    assert resolve_padding("valid", (5, 5), (3, 3), (1, 1), (1, 1)) == ((0, 0), (0, 0))
-    assert resolve_padding("causal", (5, 9), (3, 2), (1, 2), (2, 3)) == ((4, 0), (3, 0))
-    assert resolve_padding("full", (5,), (3,), (1,), (2,)) == ((4, 4),)
-    assert resolve_padding("same", (None,), (4,), (1,), (1,)) == ((1, 2),)
-    assert resolve_padding("same", (None,), (4,), (2,), (1,)) == (None,)
-    assert resolve_padding(((1, 2), (0, 3)), (5, 5), (3, 3), (1, 1), (1, 1)) == ((1, 2), (0, 3))
+def test_keras_modes_resolve_to_pads():
+    pads = lambda mode, *args: normalize_padding(mode, len(args[0]), "Conv").pads(*args)
+    assert pads("valid", (5, 5), (3, 3), (1, 1), (1, 1)) == ((0, 0), (0, 0))
+    assert pads("causal", (5, 9), (3, 2), (1, 2), (2, 3)) == ((4, 0), (3, 0))
+    assert pads("full", (5,), (3,), (1,), (2,)) == ((4, 4),)
+    assert pads("same", (None,), (4,), (1,), (1,)) == ((1, 2),)
+    assert pads("same", (None,), (4,), (2,), (1,)) == (None,)
+    assert pads(((1, 2), (0, 3)), (5, 5), (3, 3), (1, 1), (1, 1)) == ((1, 2), (0, 3))
 
 
 def test_unknown_sizes_propagate():
-    g = WindowGeometry((3, 3), (2, 1), (1, 1), "same")
+    g = WindowGeometry((3, 3), (2, 1), (1, 1), normalize_padding("same", 2, "Conv2D"))
     assert g.output_sizes((None, None)) == (None, None)
-    assert WindowGeometry((3,), (1,), (1,), "valid").output_sizes((None,)) == (None,)
+    assert WindowGeometry((3,), (1,), (1,), normalize_padding("valid", 1, "Conv1D")).output_sizes((None,)) == (None,)
     assert conv_transpose_output_size(None, 3, 2, 1, "same", None) is None
 
 
@@ -115,8 +117,8 @@ def test_normalize_pads_errors(value, rank, message):
 
 
 def test_normalize_padding_modes_and_errors():
-    assert normalize_padding("Same", 2, "Conv2D") == "same"
-    assert normalize_padding("CAUSAL", 3, "Conv3D") == "causal"
+    assert normalize_padding("Same", 2, "Conv2D") == Same()
+    assert normalize_padding("CAUSAL", 3, "Conv3D") == Causal()
     with pytest.raises(ValueError, match=r"Conv2D: the `padding` argument must be one of .*Received: padding='reflect'"):
         normalize_padding("reflect", 2, "Conv2D")
     with pytest.raises(TypeError, match=r"Received padding=1.5"):

@@ -11,7 +11,7 @@ import torch
 import convlayers
 from conftest import SHARED_FIXTURES
 from convlayers import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose
-from convlayers.geometry import TransposeGeometry
+from convlayers.geometry import Explicit, TransposeGeometry, normalize_padding
 from convlayers.ops.conv_transpose import TorchTranspose, conv_transpose, lowering
 from reference import conv_transpose as np_conv_transpose
 from reference import to_channels_last
@@ -78,7 +78,8 @@ def test_keras_worked_examples(kwargs, size, kernel, expected):
 def test_geometry_windows_sweep():
     for size, k, s, d, padding in itertools.product(range(1, 7), range(1, 6), range(1, 5), range(1, 4), ("valid", "same")):
         for output_padding in (None, *range(s)):
-            geometry = TransposeGeometry((k,), (s,), (d,), padding, None if output_padding is None else (output_padding,))
+            rule = normalize_padding(padding, 1, "Conv1DTranspose")
+            geometry = TransposeGeometry((k,), (s,), (d,), rule, None if output_padding is None else (output_padding,))
             begin, length = keras_window(size, k, s, d, padding, output_padding)
             assert geometry.crop_begins() == (begin,)
             assert geometry.output_sizes((size,)) == (length,)
@@ -90,7 +91,7 @@ def test_geometry_windows_sweep():
 def test_geometry_explicit_crops_sweep():
     for size, k, s, begin, end in itertools.product(range(1, 6), range(1, 5), range(1, 4), range(3), range(3)):
         for output_padding in range(s):
-            geometry = TransposeGeometry((k,), (s,), (2,), ((begin, end),), (output_padding,))
+            geometry = TransposeGeometry((k,), (s,), (2,), Explicit(((begin, end),)), (output_padding,))
             natural = (size - 1) * s + (k - 1) * 2 + 1
             assert geometry.natural_sizes((size,)) == (natural,)
             assert geometry.windows((size,)) == ((begin, natural - begin - end + output_padding),)

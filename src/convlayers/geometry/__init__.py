@@ -1,9 +1,10 @@
 """Pure integer geometry of convolution-family layers: no torch, no floats.
 
 Everything here works on Python ints (or ``None`` for a size that is not known
-yet). Layers canonicalise their arguments through :mod:`.arguments`, resolve
-every padding mode to explicit per-side pairs through :mod:`.padding`, and
-predict shapes through :mod:`.sizes`.
+yet). Layers canonicalise their arguments through :mod:`.arguments`, pad
+through the padding rules of :mod:`.padding` (every framework's modes, as
+objects that give per-side pairs and output sizes), and predict shapes
+through :mod:`.sizes`.
 """
 
 from .arguments import (
@@ -16,12 +17,21 @@ from .blocks import blocked_sizes, indivisible_dims
 from .conv import WindowGeometry
 from .padding import (
     PADDING_MODES,
-    Pads,
+    RULES,
+    Causal,
+    Explicit,
+    Full,
     PaddingLike,
+    PaddingRule,
+    Pads,
+    Same,
+    Strict,
+    Truncate,
+    Valid,
     normalize_padding,
     normalize_pads,
-    resolve_padding,
     same_pads,
+    serialize_padding,
 )
 from .pooling import check_pool_pads, window_counts
 from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
@@ -41,6 +51,15 @@ __all__ = [
     "upsampled_sizes",
     "DATA_FORMATS",
     "PADDING_MODES",
+    "RULES",
+    "Causal",
+    "Explicit",
+    "Full",
+    "PaddingRule",
+    "Same",
+    "Strict",
+    "Truncate",
+    "Valid",
     "Pads",
     "TRANSPOSE_PADDING_MODES",
     "TransposeGeometry",
@@ -61,7 +80,7 @@ __all__ = [
     "normalize_pads",
     "normalize_positive_int",
     "normalize_tuple",
-    "resolve_padding",
+    "serialize_padding",
     "same_pads",
     "window_counts",
 ]

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .padding import Pads, resolve_padding
-from .sizes import conv_output_size
+from .padding import PaddingRule, Same
 
 
 @dataclass(frozen=True)
 class WindowGeometry:
-    """Kernel, strides, dilation and canonical padding of an N-d sliding window.
+    """Kernel, strides, dilation and padding rule of an N-d sliding window.
 
-    >>> g = WindowGeometry(kernel_size=(3, 3), strides=(2, 2), dilation_rate=(1, 1), padding="same")
+    >>> g = WindowGeometry(kernel_size=(3, 3), strides=(2, 2), dilation_rate=(1, 1), padding=Same())
     >>> g.pads((5, 6))
     ((1, 1), (0, 1))
     >>> g.output_sizes((5, None))
@@ -23,7 +22,7 @@ class WindowGeometry:
     kernel_size: tuple[int, ...]
     strides: tuple[int, ...]
     dilation_rate: tuple[int, ...]
-    padding: str | Pads
+    padding: PaddingRule
 
     @property
     def rank(self) -> int:
@@ -36,13 +35,8 @@ class WindowGeometry:
 
     def pads(self, sizes: Sequence[int | None]) -> tuple[tuple[int, int] | None, ...]:
         """Explicit ``(begin, end)`` padding per dim for an input of ``sizes``."""
-        return resolve_padding(self.padding, sizes, self.kernel_size, self.strides, self.dilation_rate)
+        return self.padding.pads(sizes, self.kernel_size, self.strides, self.dilation_rate)
 
     def output_sizes(self, sizes: Sequence[int | None]) -> tuple[int | None, ...]:
         """Output size per dim; ``None`` stays ``None``; may be ``<= 0`` (caller reports)."""
-        if self.padding in ("same", "causal"):
-            return tuple(None if n is None else -(-n // s) for n, s in zip(sizes, self.strides))
-        return tuple(
-            conv_output_size(n, k, s, d, p)
-            for n, k, s, d, p in zip(sizes, self.kernel_size, self.strides, self.dilation_rate, self.pads(sizes))
-        )
+        return self.padding.output_sizes(sizes, self.kernel_size, self.strides, self.dilation_rate)

@@ -1,20 +1,31 @@
-"""Padding: every accepted form canonicalised, every mode resolved to per-side pairs.
+"""Padding rules: every framework's way of padding a sliding window, as pure-integer objects.
 
-The canonical padding of a layer is either a mode name (``'valid'``, ``'same'``,
-``'causal'``, ``'full'``) or explicit :data:`Pads`, one ``(begin, end)`` pair per
-spatial dim in natural (D, H, W) order. A mode becomes :data:`Pads` only when
-the input size is known, because TF's ``'same'`` depends on it when the stride
-is above 1.
+A window layer's padding is a :class:`PaddingRule`. Each rule gives the
+``(begin, end)`` pads and the output size of each spatial dim (natural D, H, W
+order) from the input size, kernel, stride and dilation:
+
+- :class:`Valid`, :class:`Same` (TF's, extra pixel at the end, or Theano's,
+  windows centred with the extra at the beginning), :class:`Causal`,
+  :class:`Full`: Keras's ``'valid'``, ``'same'``, ``'causal'``, ``'full'``;
+- :class:`Explicit`: ``(begin, end)`` pairs per dim;
+- :class:`Strict` and :class:`Truncate`: DL4J's ``ConvolutionMode``, symmetric
+  pads whose output size must divide exactly, or is floored.
+
+The strings and pairs Keras accepts map to these (:func:`normalize_padding`);
+a rule whose pads depend on the input size (``Same`` at a stride above 1)
+resolves them when the size is known.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar, Literal, Sequence, Union
 
 from .arguments import _is_int
+from .sizes import conv_output_size
 
 Pads = tuple[tuple[int, int], ...]
-PaddingLike = Union[str, int, Sequence[int], Sequence[Sequence[int]]]
 
 PADDING_MODES = ("valid", "same", "causal", "full")
 
@@ -64,25 +75,320 @@ def normalize_pads(value: Any, rank: int, name: str, owner: str) -> Pads:
     return pads
 
 
+@dataclass(frozen=True)
+class PaddingRule:
+    """How a sliding window pads each spatial dim. Subclasses define :meth:`pair`.
+
+    ``keras``: the Keras string for this rule (``None``: Keras has none).
+    """
+
+    keras: ClassVar[str | None] = None
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
+        """``(begin, end)`` pads of spatial dim ``dim``; ``None`` while they depend on an unknown ``size``."""
+        raise NotImplementedError
+
+    def pads(
+        self,
+        sizes: Sequence[int | None],
+        kernel_size: Sequence[int],
+        strides: Sequence[int],
+        dilation_rate: Sequence[int],
+    ) -> tuple[tuple[int, int] | None, ...]:
+        """:meth:`pair` for every dim.
+
+        >>> Same().pads((5, 6), (3, 3), (2, 2), (1, 1))
+        ((1, 1), (0, 1))
+        """
+        return tuple(
+            self.pair(dim, n, k, s, d) for dim, (n, k, s, d) in enumerate(zip(sizes, kernel_size, strides, dilation_rate))
+        )
+
+    def output_sizes(
+        self,
+        sizes: Sequence[int | None],
+        kernel_size: Sequence[int],
+        strides: Sequence[int],
+        dilation_rate: Sequence[int],
+    ) -> tuple[int | None, ...]:
+        """Output size per dim (``None`` for an unknown input size); may be ``<= 0`` (the layer reports it).
+
+        >>> Valid().output_sizes((7, None), (3, 3), (2, 1), (1, 1))
+        (3, None)
+        """
+        pads = self.pads(sizes, kernel_size, strides, dilation_rate)
+        return tuple(
+            None if n is None or p is None else conv_output_size(n, k, s, d, p)
+            for n, k, s, d, p in zip(sizes, kernel_size, strides, dilation_rate, pads)
+        )
+
+    def for_rank(self, rank: int, owner: str) -> PaddingRule:
+        """This rule for a layer of ``rank`` spatial dims: per-dim pads checked and expanded."""
+        return self
+
+    @property
+    def spelling(self) -> str | Pads | PaddingRule:
+        """What Keras calls this rule (a string, or explicit pairs); the rule itself where Keras has no name."""
+        return self.keras if self.keras is not None else self
+
+    def config(self) -> dict[str, Any]:
+        """The rule's arguments, JSON-friendly (for layer configs)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Valid(PaddingRule):
+    """No padding: windows lie wholly inside the input (Keras ``'valid'``).
+
+    >>> Valid().pads((5,), (3,), (1,), (1,))
+    ((0, 0),)
+    """
+
+    keras: ClassVar[str | None] = "valid"
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        return (0, 0)
+
+
+@dataclass(frozen=True)
+class Same(PaddingRule):
+    """``ceil(size / stride)`` outputs, the window padded around the input.
+
+    ``extra_at="end"`` (TF's ``'SAME'``, Keras 2 and 3): total pad
+    ``max((out - 1) * stride + span - size, 0)`` split evenly, the odd pixel at
+    the end. ``extra_at="begin"`` (Theano's ``'half'``, Keras 1 on Theano):
+    ``span // 2`` at the beginning, windows at ``i * stride - span // 2``, the
+    end padded as far as the last window needs. ``span = (kernel - 1) *
+    dilation + 1``. A kernel ``[1, 0]`` on ``[1, 2, 3]`` gives ``[1, 2, 3]``
+    with the extra at the end and ``[0, 1, 2]`` at the beginning.
+
+    >>> Same().pair(0, 10, 2, 1, 1), Same(extra_at="begin").pair(0, 10, 2, 1, 1)
+    ((0, 1), (1, 0))
+    >>> Same().pair(0, 8, 4, 2, 1), Same(extra_at="begin").pair(0, 8, 4, 2, 1)  # stride 2: windows differ
+    ((1, 1), (2, 0))
+    """
+
+    extra_at: Literal["end", "begin"] = "end"
+
+    def __post_init__(self) -> None:
+        if self.extra_at not in ("end", "begin"):
+            raise ValueError(f"Same: `extra_at` must be 'end' (TF) or 'begin' (Theano). Received extra_at={self.extra_at!r}.")
+
+    @property
+    def keras(self) -> str | None:  # type: ignore[override]
+        return "same" if self.extra_at == "end" else None
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
+        if size is None:
+            if stride != 1:
+                return None
+            size = 1  # at stride 1 every size pads alike
+        if self.extra_at == "end":
+            return same_pads(size, kernel, stride, dilation)
+        span = (kernel - 1) * dilation + 1
+        needed = (-(-size // stride) - 1) * stride + span - size  # the last window's reach past the input
+        return (span // 2, max(needed - span // 2, 0))
+
+    def output_sizes(
+        self, sizes: Sequence[int | None], kernel_size: Sequence[int], strides: Sequence[int], dilation_rate: Sequence[int]
+    ) -> tuple[int | None, ...]:
+        return tuple(None if n is None else -(-n // s) for n, s in zip(sizes, strides))
+
+    def config(self) -> dict[str, Any]:
+        return {"extra_at": self.extra_at}
+
+
+@dataclass(frozen=True)
+class Causal(PaddingRule):
+    """All of ``span - 1`` at the beginning: output ``t`` sees inputs up to ``t`` (Keras ``'causal'``).
+
+    >>> Causal().pads((None,), (3,), (1,), (2,))
+    ((4, 0),)
+    """
+
+    keras: ClassVar[str | None] = "causal"
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        return ((kernel - 1) * dilation, 0)
+
+
+@dataclass(frozen=True)
+class Full(PaddingRule):
+    """``span - 1`` on both sides: every window meeting the input counts (Keras 3 ``'full'``, Theano's ``'full'``).
+
+    >>> Full().output_sizes((5,), (3,), (1,), (1,))
+    (7,)
+    """
+
+    keras: ClassVar[str | None] = "full"
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        span = (kernel - 1) * dilation
+        return (span, span)
+
+
+@dataclass(frozen=True)
+class Explicit(PaddingRule):
+    """Given ``(begin, end)`` pads per dim (Keras 3's and PyTorch's explicit padding).
+
+    ``pairs``: an int (all sides), one int per dim (both sides), or one int or
+    ``(begin, end)`` pair per dim; expanded by the layer to its rank.
+
+    >>> Explicit(((1, 2), 0)).for_rank(2, "Conv2D").pairs
+    ((1, 2), (0, 0))
+    """
+
+    pairs: Any = 0
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        return self.pairs[dim]
+
+    def for_rank(self, rank: int, owner: str) -> Explicit:
+        return Explicit(normalize_pads(self.pairs, rank, "padding", owner))
+
+    @property
+    def spelling(self) -> Pads:
+        return self.pairs
+
+    def config(self) -> dict[str, Any]:
+        return {"pairs": [list(pair) for pair in self.pairs]}
+
+
+def _per_dim_pads(value: Any, rank: int, rule: str, owner: str) -> tuple[int, ...]:
+    """One non-negative pad per dim from an int or ``rank`` ints."""
+    if _is_int(value) and value >= 0:
+        return (int(value),) * rank
+    if isinstance(value, (tuple, list)) and len(value) == rank and all(_is_int(v) and v >= 0 for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError(
+        f"{owner}: {rule} padding takes a non-negative int or {rank} of them (one per spatial dim, both sides). "
+        f"Received padding={value!r}."
+    )
+
+
+@dataclass(frozen=True)
+class Strict(PaddingRule):
+    """DL4J's ``ConvolutionMode.Strict``: ``padding`` on both sides, and the windows must tile the input exactly.
+
+    An input whose ``(size + 2 * pad - span) / stride + 1`` is not a whole
+    number is refused, naming the dim and the fractional size.
+
+    >>> Strict(1).for_rank(1, "Conv1D").output_sizes((7,), (3,), (2,), (1,))
+    (4,)
+    >>> Strict(0).for_rank(1, "Conv1D").output_sizes((6,), (3,), (2,), (1,))
+    Traceback (most recent call last):
+    ...
+    ValueError: Strict padding: along spatial dim 1 the output size (6 + 2*0 - 3) / 2 + 1 = 2.5 is not a whole number; use Truncate padding to drop the input's trailing elements, or change the input size, pads or stride.
+    """
+
+    padding: Any = 0
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        return (self.padding[dim], self.padding[dim])
+
+    def for_rank(self, rank: int, owner: str) -> Strict:
+        return Strict(_per_dim_pads(self.padding, rank, "Strict", owner))
+
+    def output_sizes(
+        self, sizes: Sequence[int | None], kernel_size: Sequence[int], strides: Sequence[int], dilation_rate: Sequence[int]
+    ) -> tuple[int | None, ...]:
+        for dim, (n, k, s, d, p) in enumerate(zip(sizes, kernel_size, strides, dilation_rate, self.padding)):
+            span = (k - 1) * d + 1
+            if n is not None and n + 2 * p >= span and (n + 2 * p - span) % s:
+                size = Fraction(n + 2 * p - span, s) + 1
+                raise ValueError(
+                    f"Strict padding: along spatial dim {dim + 1} the output size ({n} + 2*{p} - {span}) / {s} + 1 = "
+                    f"{float(size):g} is not a whole number; use Truncate padding to drop the input's trailing "
+                    f"elements, or change the input size, pads or stride."
+                )
+        return super().output_sizes(sizes, kernel_size, strides, dilation_rate)
+
+    def config(self) -> dict[str, Any]:
+        return {"padding": list(self.padding)}
+
+
+@dataclass(frozen=True)
+class Truncate(PaddingRule):
+    """DL4J's ``ConvolutionMode.Truncate``: ``padding`` on both sides, the output size floored.
+
+    Trailing input elements no window reaches are left unused.
+
+    >>> Truncate(0).for_rank(1, "Conv1D").output_sizes((6,), (3,), (2,), (1,))
+    (2,)
+    """
+
+    padding: Any = 0
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+        return (self.padding[dim], self.padding[dim])
+
+    def for_rank(self, rank: int, owner: str) -> Truncate:
+        return Truncate(_per_dim_pads(self.padding, rank, "Truncate", owner))
+
+    def config(self) -> dict[str, Any]:
+        return {"padding": list(self.padding)}
+
+
+#: Every rule by class name (layer configs name them so), and Keras's strings.
+RULES: dict[str, type[PaddingRule]] = {cls.__name__: cls for cls in (Valid, Same, Causal, Full, Explicit, Strict, Truncate)}
+_BY_KERAS_NAME: dict[str, PaddingRule] = {"valid": Valid(), "same": Same(), "causal": Causal(), "full": Full()}
+
+PaddingLike = Union[str, int, Sequence[int], Sequence[Sequence[int]], PaddingRule]
+
+
 def normalize_padding(
-    value: Any, rank: int, owner: str, *, modes: Sequence[str] = PADDING_MODES
-) -> str | Pads:
-    """Canonicalise a ``padding`` argument: a lower-cased mode name or :data:`Pads`.
+    value: Any, rank: int, owner: str, *, modes: Sequence[str] = PADDING_MODES, dialect_rules: bool = True
+) -> PaddingRule:
+    """The :class:`PaddingRule` a ``padding`` argument names, for a layer of ``rank`` spatial dims.
+
+    Accepted: a rule; a Keras mode name in ``modes`` (any case); explicit pads
+    (:func:`normalize_pads`); a serialized rule (``{"class_name", "config"}``,
+    :func:`serialize_padding`). ``dialect_rules``: whether rules Keras has no
+    string for (Theano's ``Same``, ``Strict``, ``Truncate``) are accepted.
 
     >>> normalize_padding("SAME", 2, "Conv2D")
-    'same'
+    Same(extra_at='end')
     >>> normalize_padding(2, 1, "Conv1D")
-    ((2, 2),)
+    Explicit(pairs=((2, 2),))
+    >>> normalize_padding({"class_name": "Strict", "config": {"padding": [1, 0]}}, 2, "Conv2D")
+    Strict(padding=(1, 0))
     """
+    allowed = f"one of {tuple(modes)}, an int, per-dim ints, per-dim (begin, end) pairs" + (
+        ", or a padding rule (convlayers.geometry: Valid, Same, Causal, Full, Explicit, Strict, Truncate)"
+        if dialect_rules else ""
+    )
+    if isinstance(value, dict) and value.get("class_name") in RULES and isinstance(value.get("config", {}), dict):
+        try:
+            value = RULES[value["class_name"]](**value.get("config", {}))
+        except TypeError as error:
+            raise ValueError(f"{owner}: invalid `padding` {value!r}: {error}.") from None
     if isinstance(value, str):
-        mode = value.lower()
-        if mode not in modes:
-            raise ValueError(
-                f"{owner}: the `padding` argument must be one of {tuple(modes)}, an int, "
-                f"per-dim ints or per-dim (begin, end) pairs. Received: padding={value!r}."
-            )
-        return mode
-    return normalize_pads(value, rank, "padding", owner)
+        rule = _BY_KERAS_NAME.get(value.lower())
+        if rule is None or rule.keras not in modes:
+            raise ValueError(f"{owner}: the `padding` argument must be {allowed}. Received: padding={value!r}.")
+        return rule
+    if not isinstance(value, PaddingRule):
+        return Explicit(normalize_pads(value, rank, "padding", owner))
+    if (rule_name := value.keras) is not None and rule_name not in modes or (
+        rule_name is None and not isinstance(value, Explicit) and not dialect_rules
+    ):
+        raise ValueError(f"{owner}: the `padding` argument must be {allowed}. Received: padding={value!r}.")
+    return value.for_rank(rank, owner)
+
+
+def serialize_padding(rule: PaddingRule) -> Any:
+    """The rule as a layer config holds it: Keras's string or pairs where Keras has them, else a named dict.
+
+    >>> serialize_padding(Same()), serialize_padding(Explicit(((1, 0), (2, 2))))
+    ('same', [[1, 0], [2, 2]])
+    >>> serialize_padding(Same(extra_at="begin"))
+    {'class_name': 'Same', 'config': {'extra_at': 'begin'}}
+    """
+    if isinstance(rule, Explicit):
+        return [list(pair) for pair in rule.pairs]
+    if rule.keras is not None:
+        return rule.keras
+    return {"class_name": type(rule).__name__, "config": rule.config()}
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -102,40 +408,3 @@ def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, 
     return (total // 2, total - total // 2)
 
 
-def resolve_padding(
-    padding: str | Pads,
-    sizes: Sequence[int | None],
-    kernel_size: Sequence[int],
-    strides: Sequence[int],
-    dilation_rate: Sequence[int],
-) -> tuple[tuple[int, int] | None, ...]:
-    """Turn canonical padding into explicit ``(begin, end)`` pairs per dim.
-
-    - ``'valid'``: ``(0, 0)``;
-    - ``'same'``: :func:`same_pads` (``None`` when the size is unknown and the
-      stride is above 1, because the split then depends on the size);
-    - ``'causal'``: ``((k - 1) * d, 0)``, all padding at the beginning;
-    - ``'full'``: ``(k_eff - 1, k_eff - 1)`` with ``k_eff = (k - 1) * d + 1``;
-    - explicit pairs: unchanged.
-
-    >>> resolve_padding("same", (5, 6), (3, 3), (2, 2), (1, 1))
-    ((1, 1), (0, 1))
-    >>> resolve_padding("causal", (None,), (3,), (1,), (2,))
-    ((4, 0),)
-    """
-    if not isinstance(padding, str):
-        return tuple(padding)
-    resolved = []
-    for size, k, s, d in zip(sizes, kernel_size, strides, dilation_rate):
-        span = (k - 1) * d
-        if padding == "valid":
-            resolved.append((0, 0))
-        elif padding == "causal":
-            resolved.append((span, 0))
-        elif padding == "full":
-            resolved.append((span, span))
-        elif size is None:
-            resolved.append((span // 2, span - span // 2) if s == 1 else None)
-        else:
-            resolved.append(same_pads(size, k, s, d))
-    return tuple(resolved)

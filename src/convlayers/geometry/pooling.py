@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .padding import Pads
 
 
-def check_pool_pads(pads: Pads, pool_size: Sequence[int], owner: str) -> None:
-    """Refuse explicit padding that lets a window hold padding only.
+def check_pool_pads(pads: Sequence[tuple[int, int] | None], pool_size: Sequence[int], owner: str) -> None:
+    """Refuse padding that lets a window hold padding only (a ``None`` pair, not known yet, passes).
 
     A window must cover at least one real element, or max pooling returns
     ``-inf`` and average pooling divides by zero. With ``begin < pool`` and
@@ -16,13 +15,13 @@ def check_pool_pads(pads: Pads, pool_size: Sequence[int], owner: str) -> None:
     Wolfram's PoolingLayer requires: "padding size P must be smaller than
     KernelSize K").
 
-    >>> check_pool_pads(((1, 1), (0, 1)), (2, 2), "MaxPooling2D")
+    >>> check_pool_pads(((1, 1), None), (2, 2), "MaxPooling2D")
     >>> check_pool_pads(((2, 0),), (2,), "MaxPooling1D")
     Traceback (most recent call last):
     ...
     ValueError: MaxPooling1D: the `padding` must be smaller than `pool_size` on each side, so that every window holds at least one input element. Received padding=((2, 0),) with pool_size=(2,).
     """
-    if any(max(pair) >= k for pair, k in zip(pads, pool_size)):
+    if any(pair is not None and max(pair) >= k for pair, k in zip(pads, pool_size)):
         raise ValueError(
             f"{owner}: the `padding` must be smaller than `pool_size` on each side, so that every "
             f"window holds at least one input element. Received padding={tuple(pads)!r} with "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .arguments import normalize_tuple
-from .padding import Pads
+from .padding import Explicit, Same, Valid
 from .sizes import conv_transpose_crop, conv_transpose_natural_size, conv_transpose_output_size
 
 #: ``(begin, size)`` of the kept window inside the natural output, per spatial dim.
@@ -47,23 +47,23 @@ def normalize_output_padding(value: Any, strides: tuple[int, ...], owner: str) -
 class TransposeGeometry:
     """Kernel, strides, dilation, padding and output padding of an N-d transposed convolution.
 
-    ``padding`` is ``'valid'`` or ``'same'`` (Keras's exact lengths and
-    alignment), or explicit :data:`Pads`: ``(begin, end)`` counts cropped from
+    ``padding`` is :class:`Valid` or :class:`Same` (Keras's exact lengths and
+    alignment), or :class:`Explicit`: ``(begin, end)`` counts cropped from
     each end of the natural output (``padding=p`` is PyTorch's
     ``ConvTranspose(padding=p)``). ``output_padding`` (``None`` or one int per
     dim) lengthens the output at the end, as in Keras and PyTorch.
 
-    >>> g = TransposeGeometry((3,), (2,), (1,), "same", None)
+    >>> g = TransposeGeometry((3,), (2,), (1,), Same(), None)
     >>> g.natural_sizes((4,)), g.output_sizes((4,)), g.windows((4,))
     ((9,), (8,), ((0, 8),))
-    >>> TransposeGeometry((3, 3), (2, 2), (1, 1), ((1, 1), (0, 2)), (1, 0)).windows((4, 4))
+    >>> TransposeGeometry((3, 3), (2, 2), (1, 1), Explicit(((1, 1), (0, 2))), (1, 0)).windows((4, 4))
     ((1, 8), (0, 7))
     """
 
     kernel_size: tuple[int, ...]
     strides: tuple[int, ...]
     dilation_rate: tuple[int, ...]
-    padding: str | Pads
+    padding: Valid | Same | Explicit
     output_padding: tuple[int, ...] | None
 
     @property
@@ -86,9 +86,9 @@ class TransposeGeometry:
 
         Keras modes: :func:`conv_transpose_crop`; explicit pairs: ``begin``.
         """
-        if isinstance(self.padding, str):
-            return tuple(conv_transpose_crop(k, s, d, self.padding, p) for k, s, d, p in self._per_dim())
-        return tuple(begin for begin, _ in self.padding)
+        if isinstance(self.padding, Explicit):
+            return tuple(begin for begin, _ in self.padding.pairs)
+        return tuple(conv_transpose_crop(k, s, d, self.padding.keras, p) for k, s, d, p in self._per_dim())
 
     def output_sizes(self, sizes: Sequence[int | None]) -> tuple[int | None, ...]:
         """Output size per dim; ``None`` stays ``None``; may be ``<= 0`` for explicit crops (caller reports).
@@ -96,15 +96,15 @@ class TransposeGeometry:
         Keras modes: :func:`conv_transpose_output_size`; explicit pairs:
         ``N - begin - end + output_padding``.
         """
-        if isinstance(self.padding, str):
+        if not isinstance(self.padding, Explicit):
             return tuple(
-                conv_transpose_output_size(n, k, s, d, self.padding, p)
+                conv_transpose_output_size(n, k, s, d, self.padding.keras, p)
                 for n, (k, s, d, p) in zip(sizes, self._per_dim())
             )
         extra = self.output_padding or (0,) * self.rank
         return tuple(
             None if natural is None else natural - begin - end + p
-            for natural, (begin, end), p in zip(self.natural_sizes(sizes), self.padding, extra)
+            for natural, (begin, end), p in zip(self.natural_sizes(sizes), self.padding.pairs, extra)
         )
 
     def windows(self, sizes: Sequence[int]) -> Windows:

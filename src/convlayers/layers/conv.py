@@ -7,10 +7,9 @@ from typing import Any
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike, WindowGeometry
+from ..geometry import PaddingLike, WindowGeometry, serialize_padding
 from .conv_base import ConvBase
 from .weights import SpatialFirstKernel
-from .window import serialize_padding
 
 
 class Conv(ConvBase):
@@ -22,7 +21,9 @@ class Conv(ConvBase):
         strides: int or ``rank`` ints (may be combined with ``dilation_rate``).
         padding: ``'valid'``, ``'same'`` (TF's split: extra pixel at the end),
             ``'causal'`` (all ``(k-1)*d`` at the beginning), ``'full'``, an int,
-            ``rank`` ints, or ``rank`` ``(begin, end)`` pairs.
+            ``rank`` ints, ``rank`` ``(begin, end)`` pairs, or a padding rule
+            from :mod:`convlayers.geometry` (``Same(extra_at="begin")``: Theano's;
+            ``Strict``, ``Truncate``: DL4J's).
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         dilation_rate: int or ``rank`` ints.
         groups: input and output channels split into this many independent groups.
@@ -90,7 +91,7 @@ class Conv(ConvBase):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
-            "padding": serialize_padding(self.padding),
+            "padding": serialize_padding(self.geometry.padding),
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import torch
 
 from .. import activations, ops
-from ..geometry import PADDING_MODES, Pads, normalize_padding, normalize_positive_int, normalize_tuple
+from ..geometry import PADDING_MODES, PaddingRule, normalize_padding, normalize_positive_int, normalize_tuple
 from .base import Shape
 from .channels import check_input_channels
 from .options import WeightOptions
@@ -35,7 +35,9 @@ class ConvBase(WeightOptions, WindowLayer):
     kernel_size = property(lambda self: self.geometry.kernel_size)
     strides = property(lambda self: self.geometry.strides)
     dilation_rate = property(lambda self: self.geometry.dilation_rate)
-    padding = property(lambda self: self.geometry.padding)
+    #: Keras's spelling of the padding (``'same'``, explicit pairs), or the rule where Keras has none;
+    #: ``geometry.padding`` is always the :class:`~convlayers.geometry.PaddingRule`.
+    padding = property(lambda self: self.geometry.padding.spelling)
 
     # -- canonicalisation (called from subclasses' __init__) ---------------------------------
     def _normalize_filters(self, filters: Any, groups: Any = 1) -> tuple[int, int]:
@@ -49,14 +51,20 @@ class ConvBase(WeightOptions, WindowLayer):
         return filters, groups
 
     def _normalize_window(
-        self, kernel_size: Any, strides: Any, dilation_rate: Any, padding: Any, modes: Sequence[str] = PADDING_MODES
-    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str | Pads]:
+        self,
+        kernel_size: Any,
+        strides: Any,
+        dilation_rate: Any,
+        padding: Any,
+        modes: Sequence[str] = PADDING_MODES,
+        dialect_rules: bool = True,
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], PaddingRule]:
         owner, rank = self.owner, self.rank
         return (
             normalize_tuple(kernel_size, rank, "kernel_size", owner),
             normalize_tuple(strides, rank, "strides", owner),
             normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
-            normalize_padding(padding, rank, owner, modes=modes),
+            normalize_padding(padding, rank, owner, modes=modes, dialect_rules=dialect_rules),
         )
 
     def _build(self, input_shape: Shape) -> None:

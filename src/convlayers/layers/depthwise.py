@@ -7,10 +7,9 @@ from typing import Any
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int
+from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int, serialize_padding
 from .conv_base import ConvBase
 from .weights import DepthwiseKernel
-from .window import serialize_padding
 
 
 class DepthwiseBase(ConvBase):
@@ -62,7 +61,9 @@ class DepthwiseConv(DepthwiseBase):
         strides: int or ``rank`` ints (may be combined with ``dilation_rate``, as Keras 3 allows here).
         padding: ``'valid'``, ``'same'`` (TF's split: extra pixel at the end),
             ``'causal'`` (all ``(k-1)*d`` at the beginning), ``'full'``, an int,
-            ``rank`` ints, or ``rank`` ``(begin, end)`` pairs.
+            ``rank`` ints, ``rank`` ``(begin, end)`` pairs, or a padding rule
+            from :mod:`convlayers.geometry` (``Same(extra_at="begin")``: Theano's;
+            ``Strict``, ``Truncate``: DL4J's).
         depth_multiplier: filters per input channel.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         dilation_rate: int or ``rank`` ints.
@@ -126,7 +127,7 @@ class DepthwiseConv(DepthwiseBase):
             "depth_multiplier": self.depth_multiplier,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
-            "padding": serialize_padding(self.padding),
+            "padding": serialize_padding(self.geometry.padding),
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             **self._options_config(),

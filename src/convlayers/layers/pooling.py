@@ -13,9 +13,10 @@ from ..geometry import (
     check_pool_pads,
     normalize_padding,
     normalize_tuple,
+    serialize_padding,
 )
 from .base import Shape
-from .window import WindowLayer, serialize_padding
+from .window import WindowLayer
 
 
 class Pooling(WindowLayer):
@@ -29,7 +30,8 @@ class Pooling(WindowLayer):
         strides: int, ``rank`` ints, or ``None`` for ``pool_size``.
         padding: ``'valid'``, ``'same'`` (TF's split: the extra pixel at the end),
             and beyond Keras ``'causal'``, ``'full'``, an int, ``rank`` ints, or
-            ``rank`` ``(begin, end)`` pairs, each side smaller than ``pool_size``.
+            ``rank`` ``(begin, end)`` pairs, or a padding rule from
+            :mod:`convlayers.geometry`; each side smaller than ``pool_size``.
             Padding never wins a max and is never counted in an average's divisor.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
 
@@ -52,20 +54,17 @@ class Pooling(WindowLayer):
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         owner, rank = self.owner, self.rank
-        pool = normalize_tuple(pool_size, rank, "pool_size", owner)
-        padding = normalize_padding(padding, rank, owner)
-        if not isinstance(padding, str):
-            check_pool_pads(padding, pool, owner)
         self.geometry = WindowGeometry(
-            kernel_size=pool,
-            strides=pool if strides is None else normalize_tuple(strides, rank, "strides", owner),
+            kernel_size=normalize_tuple(pool_size, rank, "pool_size", owner),
+            strides=normalize_tuple(pool_size if strides is None else strides, rank, "strides", owner),
             dilation_rate=(1,) * rank,
-            padding=padding,
+            padding=normalize_padding(padding, rank, owner),
         )
+        check_pool_pads(self.geometry.pads((None,) * rank), self.geometry.kernel_size, owner)
 
     pool_size = property(lambda self: self.geometry.kernel_size)
     strides = property(lambda self: self.geometry.strides)
-    padding = property(lambda self: self.geometry.padding)
+    padding = property(lambda self: self.geometry.padding.spelling)
 
     def _window_text(self, axis: int) -> str:
         return f"pool_size={self.pool_size[axis]}"
@@ -91,7 +90,7 @@ class Pooling(WindowLayer):
         # Keras 3's order: pool_size, padding, strides, data_format
         return {
             "pool_size": self.pool_size,
-            "padding": serialize_padding(self.padding),
+            "padding": serialize_padding(self.geometry.padding),
             "strides": self.strides,
             "data_format": self.data_format,
         }

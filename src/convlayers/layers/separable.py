@@ -7,10 +7,9 @@ from typing import Any
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike
+from ..geometry import PaddingLike, serialize_padding
 from .depthwise import DepthwiseBase
 from .weights import SpatialFirstKernel
-from .window import serialize_padding
 
 
 class SeparableConv(DepthwiseBase):
@@ -102,7 +101,7 @@ class SeparableConv(DepthwiseBase):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
-            "padding": serialize_padding(self.padding),
+            "padding": serialize_padding(self.geometry.padding),
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             **self._options_config(),

@@ -7,11 +7,16 @@ from typing import Any
 import torch
 
 from .. import activations, ops
-from ..geometry import TRANSPOSE_PADDING_MODES, PaddingLike, TransposeGeometry, normalize_output_padding
+from ..geometry import (
+    TRANSPOSE_PADDING_MODES,
+    PaddingLike,
+    TransposeGeometry,
+    normalize_output_padding,
+    serialize_padding,
+)
 from .base import Shape
 from .conv_base import ConvBase
 from .weights import SpatialFirstKernel
-from .window import serialize_padding
 
 
 class ConvTranspose(ConvBase):
@@ -80,7 +85,7 @@ class ConvTranspose(ConvBase):
         super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
         self.filters, self.groups = self._normalize_filters(filters, groups)
         kernel_size, strides, dilation_rate, padding = self._normalize_window(
-            kernel_size, strides, dilation_rate, padding, modes=TRANSPOSE_PADDING_MODES
+            kernel_size, strides, dilation_rate, padding, modes=TRANSPOSE_PADDING_MODES, dialect_rules=False
         )
         self.geometry = TransposeGeometry(
             kernel_size=kernel_size,
@@ -140,7 +145,7 @@ class ConvTranspose(ConvBase):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
-            "padding": serialize_padding(self.padding),
+            "padding": serialize_padding(self.geometry.padding),
             "output_padding": self.output_padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,

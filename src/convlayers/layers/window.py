@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..geometry import WindowGeometry
 from .base import Shape
 from .spatial import SpatialLayer
-
-
-def serialize_padding(padding: Any) -> Any:
-    """A mode name stays a string; explicit pairs become JSON-friendly lists.
-
-    >>> serialize_padding("same"), serialize_padding(((1, 0), (2, 2)))
-    ('same', [[1, 0], [2, 2]])
-    """
-    return padding if isinstance(padding, str) else [list(pair) for pair in padding]
 
 
 class WindowLayer(SpatialLayer):
@@ -32,7 +21,10 @@ class WindowLayer(SpatialLayer):
 
     def _check_window_fits(self, shape: Shape) -> None:
         _, spatial, _ = self.split_shape(shape)
-        outputs = self.geometry.output_sizes(spatial)
+        try:
+            outputs = self.geometry.output_sizes(spatial)
+        except ValueError as error:  # a rule that refuses this input size (DL4J's Strict)
+            raise ValueError(f"{self.owner}: {error} Received input shape {shape}.") from None
         pads = self.geometry.pads(spatial)
         for axis, (size, out) in enumerate(zip(spatial, outputs)):
             if out is not None and out <= 0:

@@ -1,0 +1,196 @@
+"""Padding rules: every framework's padding as an object, against tables, brute force and values.
+
+Oracles: the TF / Theano table and worked values of ../shared/reference/wolfram-and-keras1.md
+(B2.2), DL4J's ConvolutionMode definitions (dl4j.md), and window positions enumerated here.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from convlayers import (
+    AveragePooling1D,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    Input,
+    MaxPooling1D,
+    MaxPooling2D,
+    SeparableConv1D,
+    Sequential,
+)
+from convlayers.geometry import Causal, Explicit, Full, Same, Strict, Truncate, Valid, normalize_padding
+from convlayers.io import load_model, save_model
+from convlayers.layers import deserialize_layer, serialize_layer
+from reference import conv as np_conv
+
+
+# (n, k, s, d) -> TF (out, begin, end) and Theano (out, begin, effective end): the reference's table.
+THEANO_VS_TF = [
+    ((5, 3, 1, 1), (5, 1, 1), (5, 1, 1)),
+    ((5, 2, 1, 1), (5, 0, 1), (5, 1, 0)),
+    ((6, 4, 1, 1), (6, 1, 2), (6, 2, 1)),
+    ((4, 3, 2, 1), (2, 0, 1), (2, 1, 0)),
+    ((5, 3, 2, 1), (3, 1, 1), (3, 1, 1)),
+    ((6, 3, 2, 1), (3, 0, 1), (3, 1, 0)),
+    ((7, 2, 2, 1), (4, 0, 1), (4, 1, 0)),
+    ((8, 4, 2, 1), (4, 1, 1), (4, 2, 0)),
+    ((10, 5, 3, 1), (4, 2, 2), (4, 2, 2)),
+    ((7, 3, 1, 2), (7, 2, 2), (7, 2, 2)),
+    ((9, 2, 1, 2), (9, 1, 1), (9, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("dims, tf, theano", THEANO_VS_TF)
+def test_same_at_the_end_is_tf_and_at_the_beginning_is_theano(dims, tf, theano):
+    n, k, s, d = dims
+    for rule, (out, begin, end) in ((Same(), tf), (Same(extra_at="begin"), theano)):
+        assert rule.pads((n,), (k,), (s,), (d,)) == ((begin, end),), rule
+        assert rule.output_sizes((n,), (k,), (s,), (d,)) == (out,), rule
+
+
+def test_theano_same_places_windows_centred_on_every_stride_step():
+    """Brute force: Theano's windows start at ``i * stride - span // 2`` for ``i < ceil(n / stride)``."""
+    rule = Same(extra_at="begin")
+    for n, k, s, d in itertools.product(range(1, 14), range(1, 6), range(1, 5), range(1, 3)):
+        span = (k - 1) * d + 1
+        starts = [i * s - span // 2 for i in range(-(-n // s))]
+        ((begin, end),) = rule.pads((n,), (k,), (s,), (d,))
+        assert begin == span // 2 and rule.output_sizes((n,), (k,), (s,), (d,)) == (len(starts),)
+        assert end == max(0, starts[-1] + span - n), (n, k, s, d)  # just what the last window needs
+
+
+@pytest.mark.parametrize("extra_at, expected", [("end", [1, 2, 3]), ("begin", [0, 1, 2])])
+def test_even_kernel_same_values(extra_at, expected):
+    """The issue's example: a kernel ``[1, 0]`` on ``[1, 2, 3]``."""
+    layer = Conv1D(1, 2, padding=Same(extra_at=extra_at), use_bias=False)
+    layer.build((1, 3, 1))
+    layer.set_weights([np.array([1.0, 0.0], np.float32).reshape(2, 1, 1)])
+    assert layer(np.array([1, 2, 3], np.float32).reshape(1, 3, 1)).ravel().tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "x, stored, strides, theano, tf",
+    [
+        ([1, 2, 3, 4, 5], [1, 2], 1, [1, 4, 7, 10, 13], [5, 8, 11, 14, 5]),
+        ([1, 2, 3, 4], [1, 10, 100], 2, [12, 234], [321, 43]),
+    ],
+)
+def test_reference_worked_values(x, stored, strides, theano, tf):
+    """The reference's values: Theano convolves (the stored kernel flipped) with its own 'same' placement."""
+    for rule, kernel, expected in ((Same(extra_at="begin"), stored[::-1], theano), (Same(), stored, tf)):
+        layer = Conv1D(1, len(kernel), strides=strides, padding=rule, use_bias=False)
+        layer.build((1, len(x), 1))
+        layer.set_weights([np.array(kernel, np.float32).reshape(-1, 1, 1)])
+        assert layer(np.array(x, np.float32).reshape(1, -1, 1)).ravel().tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "rule, n, k, s, d, pads, out",
+    [
+        (Valid(), 7, 3, 2, 1, (0, 0), 3),
+        (Causal(), 7, 3, 2, 2, (4, 0), 4),
+        (Full(), 5, 3, 1, 2, (4, 4), 9),
+        (Explicit(((2, 1),)), 6, 3, 2, 1, (2, 1), 4),
+        (Strict(1), 7, 3, 2, 1, (1, 1), 4),
+        (Truncate(1), 8, 3, 2, 1, (1, 1), 4),  # (8 + 2 - 3) / 2 + 1 = 4.5, floored
+        (Truncate(0), 6, 3, 2, 1, (0, 0), 2),
+    ],
+)
+def test_rule_table(rule, n, k, s, d, pads, out):
+    rule = rule.for_rank(1, "Conv1D")
+    assert rule.pads((n,), (k,), (s,), (d,)) == (pads,)
+    assert rule.output_sizes((n,), (k,), (s,), (d,)) == (out,)
+
+
+def test_strict_refuses_fractional_sizes_naming_the_layer_dim_and_size():
+    layer = Conv2D(1, 3, strides=(1, 2), padding=Strict((1, 0)))
+    assert layer(np.zeros((1, 5, 7, 1), np.float32)).shape == (1, 5, 3, 1)
+    with pytest.raises(ValueError, match=r"Conv2D .*spatial dim 2 .*\(6 \+ 2\*0 - 3\) / 2 \+ 1 = 2.5 is not a whole number"):
+        layer(np.zeros((1, 5, 6, 1), np.float32))
+    with pytest.raises(ValueError, match="Conv2D.*spatial dim 2"):
+        layer.compute_output_shape((None, 5, 6, 1))
+    assert layer.compute_output_shape((None, None, None, 1)) == (None, None, None, 1)
+
+
+@pytest.mark.parametrize("rule", [Strict(1), Truncate(1), Explicit(1)])
+def test_symmetric_rules_compute_what_explicit_pads_do(rule):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+    layer = Conv1D(2, 3, strides=2, padding=rule)
+    y = layer(x)
+    kernel, bias = layer.get_weights()
+    expected = np_conv(x.transpose(0, 2, 1), kernel, bias, pads=((1, 1),), strides=(2,), dilation=(1,), groups=1)
+    np.testing.assert_allclose(y, expected.transpose(0, 2, 1), rtol=1e-5, atol=1e-5)
+
+
+def test_keras_strings_map_to_rules_and_back():
+    for text, rule in (("valid", Valid()), ("same", Same()), ("causal", Causal()), ("full", Full())):
+        assert normalize_padding(text.upper(), 1, "Conv1D") == rule
+        layer = Conv1D(1, 3, padding=text)
+        assert layer.padding == text and layer.geometry.padding == rule and layer.get_config()["padding"] == text
+    layer = Conv2D(1, 3, padding=((1, 0), 2))
+    assert layer.padding == ((1, 0), (2, 2)) and layer.get_config()["padding"] == [[1, 0], [2, 2]]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: Conv2D(2, 3, strides=2, padding=p),
+        lambda p: DepthwiseConv2D(3, strides=2, padding=p),
+        lambda p: MaxPooling2D(2, padding=p),
+    ],
+)
+@pytest.mark.parametrize("rule", [Same(extra_at="begin"), Strict((1, 0)), Truncate(1)])
+def test_rules_without_keras_names_round_trip_through_configs(make, rule):
+    layer = make(rule)
+    assert layer.padding == layer.geometry.padding and type(layer.padding) is type(rule)
+    config = serialize_layer(layer)
+    assert config["config"]["padding"]["class_name"] == type(rule).__name__
+    restored = deserialize_layer(config)
+    assert restored.geometry.padding == layer.geometry.padding
+
+
+def test_a_model_with_a_theano_same_layer_saves_and_loads(tmp_path):
+    model = Sequential([Input((9, 2)), SeparableConv1D(3, 4, strides=2, padding=Same(extra_at="begin"))])
+    x = np.random.default_rng(1).standard_normal((2, 9, 2)).astype(np.float32)
+    save_model(model, tmp_path / "m.safetensors")
+    loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.layers[-1].geometry.padding == Same(extra_at="begin")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_pooling_with_theano_same_and_its_bounds():
+    x = np.array([1, 5, 2, 4, 3], np.float32).reshape(1, 5, 1)
+    # windows of 2 at stride 2 start at -1, 1, 3: [pad, 1], [5, 2], [4, 3]
+    assert MaxPooling1D(2, padding=Same(extra_at="begin"))(x).ravel().tolist() == [1, 5, 4]
+    assert AveragePooling1D(2, padding=Same(extra_at="begin"))(x).ravel().tolist() == [1, 3.5, 3.5]
+    with pytest.raises(ValueError, match="MaxPooling1D.*smaller than `pool_size`"):
+        MaxPooling1D(2, padding=Strict(2))
+
+
+def test_transposed_convolutions_take_only_their_own_padding():
+    assert Conv2DTranspose(1, 3, padding=Same()).padding == "same"
+    assert Conv2DTranspose(1, 3, padding=Explicit(1)).padding == ((1, 1), (1, 1))
+    for rule in (Same(extra_at="begin"), Strict(0), Truncate(0), Causal()):
+        with pytest.raises(ValueError, match=r"Conv2DTranspose .*`padding` argument must be one of \('valid', 'same'\)"):
+            Conv2DTranspose(1, 3, padding=rule)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Same(extra_at="middle"), r"Same: `extra_at` must be 'end' \(TF\) or 'begin' \(Theano\)"),
+        (lambda: Conv2D(1, 3, padding=Strict(-1)), r"Conv2D .*Strict padding takes a non-negative int or 2 of them"),
+        (lambda: Conv2D(1, 3, padding=Truncate((1, 2, 3))), r"Conv2D .*Truncate padding.*Received padding=\(1, 2, 3\)"),
+        (lambda: Conv2D(1, 3, padding=Explicit((1, 2, 3))), r"Conv2D .*`padding` argument must be"),
+        (lambda: Conv2D(1, 3, padding={"class_name": "Strict", "config": {"width": 1}}), r"Conv2D .*invalid `padding`"),
+    ],
+)
+def test_invalid_rules_are_refused_clearly(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
