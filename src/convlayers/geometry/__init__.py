@@ -36,6 +36,7 @@ from .padding import (
 from .pooling import check_pool_pads, window_counts
 from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
 from .sizes import (
+    concrete_sizes,
     conv_output_size,
     conv_transpose_crop,
     conv_transpose_natural_size,
@@ -68,6 +69,7 @@ __all__ = [
     "PaddingLike",
     "blocked_sizes",
     "check_pool_pads",
+    "concrete_sizes",
     "conv_output_size",
     "conv_transpose_crop",
     "conv_transpose_natural_size",

@@ -15,7 +15,7 @@ import itertools
 import re
 from collections import defaultdict
 from contextlib import nullcontext
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -69,7 +69,22 @@ def dtype_name(dtype: torch.dtype) -> str:
     return next(name for name, value in _DTYPES.items() if value == dtype)
 
 
-class Layer(nn.Module):
+class _BuildsWhenTheShapeIsKnown(type(nn.Module)):  # type: ignore[misc]
+    """Builds a layer right after its construction when Keras's ``input_shape`` & co. declare its input.
+
+    So ``list(Conv2D(4, 3, input_shape=(6, 6, 1)).parameters())`` is complete
+    at once, and an optimizer made next sees every weight.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        layer = super().__call__(*args, **kwargs)
+        shape = layer.declared_input_shape
+        if shape is not None and not layer.built:
+            layer.build(shape)
+        return layer
+
+
+class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
     """Base class of every convlayers layer.
 
     Subclasses implement ``_build(input_shape)`` (create weights with
@@ -80,8 +95,13 @@ class Layer(nn.Module):
     Keyword arguments every layer accepts: ``name``, ``trainable``, ``dtype``
     (``'float32'`` default, ``'float64'``, ``'float16'``, ``'bfloat16'`` or a Keras
     ``DTypePolicy`` dict), ``activity_regularizer``, and Keras's ``input_shape``,
-    ``batch_input_shape``, ``batch_size``, ``input_dim`` (read by models) and
+    ``batch_input_shape``, ``batch_size``, ``input_dim`` (the layer builds at once
+    for that input, and a model starting with it takes it as its input) and
     ``weights`` (initial weights in Keras layout, set at build).
+
+    >>> from convlayers import Conv2D
+    >>> [tuple(p.shape) for p in Conv2D(4, 3, input_shape=(6, 6, 1)).parameters()]
+    [(4, 1, 3, 3), (4,)]
     """
 
     #: Floating layers cast their inputs to the layer's dtype, as Keras autocasts.
@@ -117,6 +137,18 @@ class Layer(nn.Module):
         self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
         self._initial_weights = kwargs.get("weights")
 
+    @property
+    def declared_input_shape(self) -> Shape | None:
+        """The batch shape Keras's ``batch_input_shape``, ``input_shape`` or ``input_dim`` declared, if any."""
+        kwargs = self._keras_kwargs
+        if kwargs.get("batch_input_shape") is not None:
+            return tuple(kwargs["batch_input_shape"])
+        if kwargs.get("input_shape") is not None:
+            return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+        if kwargs.get("input_dim") is not None:
+            return (kwargs.get("batch_size"), kwargs["input_dim"])
+        return None
+
     # -- identity -------------------------------------------------------------------------
     @property
     def owner(self) -> str:
@@ -146,15 +178,28 @@ class Layer(nn.Module):
 
     # -- building ---------------------------------------------------------------------------
     def build(self, input_shape: Sequence[int | None]) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch dims included)."""
+        """Create the weights for inputs of ``input_shape`` (batch dims included); once: a built layer only checks it."""
         shape = tuple(None if d is None else int(d) for d in input_shape)
         self._check_input_shape(shape)
+        if self.built:
+            return
         self._build(shape)
         self.built = True
         self._build_input_shape = shape
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+
+    def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, *args: Any) -> None:
+        """As ``nn.Module``'s, but an unbuilt layer given weights says to build it first (it has nowhere to put them)."""
+        own = [key for key in state_dict if key.startswith(prefix) and "." not in key[len(prefix):]]
+        if own and not self.built:
+            raise ValueError(
+                f"{self.owner}: cannot load {own} into a layer that is not built yet (its weights' shapes come from "
+                f"its input). Build it first: `layer.build(input_shape)`, one call on an input, or `input_shape=` "
+                f"at construction."
+            )
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def _build(self, input_shape: Shape) -> None:
         """Create weights; layers without weights need nothing here."""

@@ -131,7 +131,7 @@ class Sequential(Trainer, nn.Module):
                 f"of a layer in this model. Pass another `name`."
             )
         if not self._stack and not self._inputs:
-            declared = _declared_batch_shape(layer)
+            declared = layer.declared_input_shape
             if declared is not None:
                 self._inputs.append(InputLayer(batch_shape=declared, dtype=layer.dtype))
         self.add_module(str(len(self._stack)), layer)
@@ -385,15 +385,3 @@ class Sequential(Trainer, nn.Module):
         from .. import io
 
         io.load_weights(self, filepath)
-
-
-def _declared_batch_shape(layer: Layer) -> Shape | None:
-    """The batch shape a first layer declares with Keras's ``input_shape``/``batch_input_shape``/``input_dim``."""
-    kwargs = layer._keras_kwargs
-    if kwargs.get("batch_input_shape") is not None:
-        return tuple(kwargs["batch_input_shape"])
-    if kwargs.get("input_shape") is not None:
-        return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
-    if kwargs.get("input_dim") is not None:
-        return (kwargs.get("batch_size"), kwargs["input_dim"])
-    return None

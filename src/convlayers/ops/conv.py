@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations
-from ..geometry import Pads, conv_output_size
+from ..geometry import Pads, concrete_sizes, conv_output_size
 from .layout import channels_first, dodge_narrow_fault, torch_pad_order, user_layout
 from .lowering import plan
 
@@ -60,7 +60,7 @@ def conv(
     ((1, 5, 5, 4), 18.0, 8.0)
     """
     rank = len(strides)
-    spatial = tuple(x.shape[1:-1] if channels_last else x.shape[2:])
+    spatial = concrete_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
     p = plan(spatial, tuple(weight.shape[2:]), pads, strides, dilation_rate, groups, channels_last)
     x = channels_first(x, channels_last)
     if p.rank > rank:
@@ -69,7 +69,7 @@ def conv(
         strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
     if p.input_pads is not None:
         x = F.pad(x, torch_pad_order(p.input_pads))
-    width = conv_output_size(x.shape[-1], weight.shape[-1], strides[-1], dilation_rate[-1], (p.padding[-1],) * 2)
+    width = conv_output_size(int(x.shape[-1]), weight.shape[-1], strides[-1], dilation_rate[-1], (p.padding[-1],) * 2)
     x = dodge_narrow_fault(x, width, strides[-1])
     fused = _fused(activation, x, weight, bias, strides + dilation_rate)
     if fused is not None:
@@ -102,6 +102,8 @@ def _fused(
     if fused is None or activation is not activations.get(name) or x.device.type != "cpu" or x.dtype != torch.float32:
         return None
     if not _MKLDNN or torch.compiler.is_compiling():  # a compiler fuses on its own terms
+        return None
+    if torch.jit.is_tracing():  # TorchScript has no schema for the fused op's optional scalars
         return None
     if all(n == 1 for n in tuple(weight.shape[2:]) + steps):  # 1x1 unstrided
         return None

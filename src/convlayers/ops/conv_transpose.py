@@ -7,7 +7,7 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Windows, conv_transpose_natural_size
+from ..geometry import Windows, concrete_sizes, conv_transpose_natural_size
 from .layout import channels_first, dodge_narrow_fault, narrow_fault, torch_pad_order, user_layout
 
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -100,16 +100,37 @@ def conv_transpose(
     x = channels_first(x, channels_last)
     natural = [
         conv_transpose_natural_size(n, k, s, d)
-        for n, k, s, d in zip(x.shape[2:], weight.shape[2:], strides, dilation_rate)
+        for n, k, s, d in zip(concrete_sizes(x.shape[2:]), weight.shape[2:], strides, dilation_rate)
     ]
     plan = lowering(natural, windows, strides, dilation_rate)
     # The input gradient is a forward convolution of the upstream gradient into x's shape; where
     # oneDNN's kernel would get that wrong, the custom backward routes around it.
     if plan.exact and not narrow_fault(weight.shape[1] * groups, x.shape[-1], strides[-1]):
         y = _torch_conv_transpose(x, weight, bias, plan, strides, dilation_rate, groups)
+    elif torch.jit.is_tracing():  # TorchScript cannot record a custom Function with non-tensor arguments
+        y = _window(x, weight, bias, plan, strides, dilation_rate, groups)
     else:
         y = _Window.apply(x, weight, bias, plan, natural, windows, strides, dilation_rate, groups)
     return user_layout(y, channels_last)
+
+
+def _window(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    plan: TorchTranspose,
+    strides: tuple[int, ...],
+    dilation_rate: tuple[int, ...],
+    groups: int,
+) -> torch.Tensor:
+    """``plan``'s window of torch's ``conv_transpose`` output (zeros past its end), then the bias."""
+    y = _torch_conv_transpose(x, weight, None, plan, strides, dilation_rate, groups)
+    y = y[(slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in plan.slices)]
+    if any(plan.zeros):
+        y = F.pad(y, torch_pad_order(tuple((0, z) for z in plan.zeros)))
+    if bias is not None:
+        y = y + bias.view((-1,) + (1,) * len(strides))
+    return y
 
 
 class _Window(torch.autograd.Function):
@@ -136,13 +157,7 @@ class _Window(torch.autograd.Function):
             (min(begin, n), max(0, min(size, n - begin)), n) for n, (begin, size) in zip(natural, windows)
         )
         ctx.strides, ctx.dilation_rate, ctx.groups = strides, dilation_rate, groups
-        y = _torch_conv_transpose(x, weight, None, plan, strides, dilation_rate, groups)
-        y = y[(slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in plan.slices)]
-        if any(plan.zeros):
-            y = F.pad(y, torch_pad_order(tuple((0, z) for z in plan.zeros)))
-        if bias is not None:
-            y = y + bias.view((-1,) + (1,) * len(strides))
-        return y
+        return _window(x, weight, bias, plan, strides, dilation_rate, groups)
 
     @staticmethod
     def backward(ctx, dy):

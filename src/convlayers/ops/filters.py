@@ -10,12 +10,13 @@ to 1, which is what TF's ``scale_and_translate`` and ``resize_bicubic``
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
+
+from .memo import per_shape
 
 Kernel = Callable[[torch.Tensor], torch.Tensor]
 
@@ -89,7 +90,7 @@ def _tf_table_centres(in_size: int, out_size: int) -> torch.Tensor:
     return whole.double() + offset.double() / TF_CUBIC_TABLE_SIZE
 
 
-@functools.lru_cache(maxsize=256)
+@per_shape(maxsize=256)
 def resize_matrix(method: str, in_size: int, factor: int) -> torch.Tensor:
     """The float64 ``(in_size * factor, in_size)`` matrix of ``method`` (a key of :data:`FILTERS`).
 

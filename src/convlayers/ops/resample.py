@@ -78,6 +78,6 @@ def upsample(x: torch.Tensor, factors: tuple[int, ...], *, method: str, channels
     # Factor-1 axes are resampled too: 'gaussian' and 'mitchellcubic' are not interpolating
     # (their weight at distance 1 is not 0), so TF smooths along those axes as well.
     for axis, factor in zip(spatial_axes(len(factors), channels_last), factors):
-        matrix = resize_matrix(method, x.shape[axis], factor).to(dtype=x.dtype, device=x.device)
+        matrix = resize_matrix(method, int(x.shape[axis]), factor).to(dtype=x.dtype, device=x.device)
         x = _apply_along(x, matrix, axis)
     return x
