@@ -190,6 +190,19 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], *args: Any, **kwargs: Any) -> Layer:
+        """As ``nn.Module``'s (``.double()``, ``.half()``, ``.to(dtype)``, ``.cuda()``), and the layer's dtype follows.
+
+        The layer casts its inputs to ``dtype`` and creates weights in it, so a
+        module converted the torch way computes in its new dtype.
+        """
+        super()._apply(fn, *args, **kwargs)
+        tensors = [t for t in itertools.chain(self.parameters(recurse=False), self.buffers(recurse=False)) if t.is_floating_point()]
+        converted = tensors[0].dtype if tensors else fn(torch.empty(0, dtype=self.dtype)).dtype
+        if converted in _DTYPES.values():
+            self.dtype = converted
+        return self
+
     def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, *args: Any) -> None:
         """As ``nn.Module``'s, but an unbuilt layer given weights says to build it first (it has nowhere to put them)."""
         own = [key for key in state_dict if key.startswith(prefix) and "." not in key[len(prefix):]]
