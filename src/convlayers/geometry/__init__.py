@@ -36,7 +36,6 @@ from .padding import (
 from .pooling import check_pool_pads, window_counts
 from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
 from .sizes import (
-    concrete_sizes,
     conv_output_size,
     conv_transpose_crop,
     conv_transpose_natural_size,
@@ -69,7 +68,6 @@ __all__ = [
     "PaddingLike",
     "blocked_sizes",
     "check_pool_pads",
-    "concrete_sizes",
     "conv_output_size",
     "conv_transpose_crop",
     "conv_transpose_natural_size",

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .padding import PaddingRule, Same
-from .sizes import concrete_sizes
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,8 @@ class WindowGeometry:
 
     def pads(self, sizes: Sequence[int | None]) -> tuple[tuple[int, int] | None, ...]:
         """Explicit ``(begin, end)`` padding per dim for an input of ``sizes``."""
-        return self.padding.pads(concrete_sizes(sizes), self.kernel_size, self.strides, self.dilation_rate)
+        return self.padding.pads(sizes, self.kernel_size, self.strides, self.dilation_rate)
 
     def output_sizes(self, sizes: Sequence[int | None]) -> tuple[int | None, ...]:
         """Output size per dim; ``None`` stays ``None``; may be ``<= 0`` (caller reports)."""
-        return self.padding.output_sizes(concrete_sizes(sizes), self.kernel_size, self.strides, self.dilation_rate)
+        return self.padding.output_sizes(sizes, self.kernel_size, self.strides, self.dilation_rate)

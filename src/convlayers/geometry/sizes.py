@@ -6,22 +6,6 @@ decide how to report that, with the layer's name and the dims involved.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-
-def concrete_sizes(sizes: Sequence[Any]) -> tuple[int | None, ...]:
-    """``sizes`` as Python ints (``None`` kept).
-
-    While ``torch.jit.trace`` records, a tensor's sizes are traced tensors, and
-    arithmetic on them is replayed with TorchScript's truncating
-    ``floor_divide``. A trace is made for one input shape, so the geometry is
-    constant in it: plain ints record it as such.
-
-    >>> concrete_sizes((4, None, 7))
-    (4, None, 7)
-    """
-    return tuple(None if n is None else int(n) for n in sizes)
-
 
 def conv_output_size(
     size: int | None, kernel: int, stride: int, dilation: int, pads: tuple[int, int] | None

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from .arguments import normalize_tuple
 from .padding import Explicit, Same, Valid
-from .sizes import concrete_sizes, conv_transpose_crop, conv_transpose_natural_size, conv_transpose_output_size
+from .sizes import conv_transpose_crop, conv_transpose_natural_size, conv_transpose_output_size
 
 #: ``(begin, size)`` of the kept window inside the natural output, per spatial dim.
 Windows = tuple[tuple[int, int], ...]
@@ -78,7 +78,7 @@ class TransposeGeometry:
     def natural_sizes(self, sizes: Sequence[int | None]) -> tuple[int | None, ...]:
         """``(L - 1) * s + (k - 1) * d + 1`` per dim: the uncropped output."""
         return tuple(
-            conv_transpose_natural_size(n, k, s, d) for n, (k, s, d, _) in zip(concrete_sizes(sizes), self._per_dim())
+            conv_transpose_natural_size(n, k, s, d) for n, (k, s, d, _) in zip(sizes, self._per_dim())
         )
 
     def crop_begins(self) -> tuple[int, ...]:
@@ -99,7 +99,7 @@ class TransposeGeometry:
         if not isinstance(self.padding, Explicit):
             return tuple(
                 conv_transpose_output_size(n, k, s, d, self.padding.keras, p)
-                for n, (k, s, d, p) in zip(concrete_sizes(sizes), self._per_dim())
+                for n, (k, s, d, p) in zip(sizes, self._per_dim())
             )
         extra = self.output_padding or (0,) * self.rank
         return tuple(

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import arrays, regularizers
+from .. import arrays, ops, regularizers
 from .weights import Weight, WeightLayout, initial_value
 
 Shape = tuple[int | None, ...]
@@ -263,12 +263,13 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
             arrays.check_real(x, self.owner)
             if x.dtype != self.dtype:
                 x = x.to(self.dtype)
+        shape = ops.static_sizes(x.shape)
         if not self.built:
-            self.build(tuple(x.shape))
+            self.build(shape)
             if x.device.type != "cpu":
                 self.to(x.device)
         else:
-            self._check_input_shape(tuple(x.shape))
+            self._check_input_shape(shape)
         with nullcontext() if is_tensor else torch.no_grad():
             y = self.call(x)
             self._activity_losses = [self.activity_regularizer(y)] if self.activity_regularizer else []

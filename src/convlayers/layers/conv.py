@@ -73,7 +73,7 @@ class Conv(ConvBase):
         self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
     def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(tuple(x.shape))
+        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
         return ops.conv(
             x,
             self.kernel,

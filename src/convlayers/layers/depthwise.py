@@ -34,7 +34,7 @@ class DepthwiseBase(ConvBase):
         self, x: torch.Tensor, bias: torch.Tensor | None, activation: activations.Activation | None = None
     ) -> torch.Tensor:
         """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``, then ``activation``."""
-        _, spatial, channels = self.split_shape(tuple(x.shape))
+        _, spatial, channels = self.split_shape(ops.static_sizes(x.shape))
         return ops.conv(
             x,
             getattr(self, self.kernel_name),

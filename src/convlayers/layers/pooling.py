@@ -70,7 +70,7 @@ class Pooling(WindowLayer):
         return f"pool_size={self.pool_size[axis]}"
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(tuple(x.shape))
+        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
         return self.pool_op(
             x,
             pool_size=self.pool_size,

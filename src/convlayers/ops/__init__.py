@@ -10,7 +10,7 @@ from .blocks import space_to_batch, space_to_depth
 from .conv import conv
 from .crop_pad import crop, zero_pad
 from .conv_transpose import conv_transpose
-from .layout import flatten_batch, torch_pad_order, unflatten_batch
+from .layout import flatten_batch, static_sizes, torch_pad_order, unflatten_batch
 from .pool import average_pool, global_average_pool, global_max_pool, max_pool
 from .resample import upsample
 
@@ -27,6 +27,7 @@ __all__ = [
     "max_pool",
     "space_to_batch",
     "space_to_depth",
+    "static_sizes",
     "torch_pad_order",
     "unflatten_batch",
 ]

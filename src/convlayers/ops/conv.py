@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations
-from ..geometry import Pads, concrete_sizes, conv_output_size
-from .layout import channels_first, dodge_narrow_fault, torch_pad_order, user_layout
+from ..geometry import Pads, conv_output_size
+from .layout import channels_first, dodge_narrow_fault, static_sizes, torch_pad_order, user_layout
 from .lowering import plan
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -60,7 +60,7 @@ def conv(
     ((1, 5, 5, 4), 18.0, 8.0)
     """
     rank = len(strides)
-    spatial = concrete_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
+    spatial = static_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
     p = plan(spatial, tuple(weight.shape[2:]), pads, strides, dilation_rate, groups, channels_last)
     x = channels_first(x, channels_last)
     if p.rank > rank:

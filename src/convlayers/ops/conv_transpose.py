@@ -7,8 +7,8 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Windows, concrete_sizes, conv_transpose_natural_size
-from .layout import channels_first, dodge_narrow_fault, narrow_fault, torch_pad_order, user_layout
+from ..geometry import Windows, conv_transpose_natural_size
+from .layout import channels_first, dodge_narrow_fault, narrow_fault, static_sizes, torch_pad_order, user_layout
 
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _CONV = {2: F.conv2d, 3: F.conv3d}
@@ -100,7 +100,7 @@ def conv_transpose(
     x = channels_first(x, channels_last)
     natural = [
         conv_transpose_natural_size(n, k, s, d)
-        for n, k, s, d in zip(concrete_sizes(x.shape[2:]), weight.shape[2:], strides, dilation_rate)
+        for n, k, s, d in zip(static_sizes(x.shape[2:]), weight.shape[2:], strides, dilation_rate)
     ]
     plan = lowering(natural, windows, strides, dilation_rate)
     # The input gradient is a forward convolution of the upstream gradient into x's shape; where

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import torch
 
 from ..geometry import Pads
@@ -85,3 +87,18 @@ def unflatten_batch(y: torch.Tensor, lead: tuple[int, ...]) -> torch.Tensor:
     if len(lead) == 1:
         return y
     return y.reshape(lead + tuple(y.shape[1:]))
+
+
+def static_sizes(sizes: Sequence[Any]) -> tuple[int, ...]:
+    """A tensor's sizes as Python ints, for the shape arithmetic of a call.
+
+    While ``torch.jit.trace`` records, sizes read from a tensor are traced
+    tensors, and arithmetic on them is replayed with TorchScript's truncating
+    ``floor_divide``: a stride-2 'same' convolution replayed to the wrong
+    shape. A trace is made for one input shape, so plain ints (constants in
+    the trace) are what it must hold.
+
+    >>> static_sizes(torch.zeros(2, 3, 4).shape[1:])
+    (3, 4)
+    """
+    return tuple(map(int, sizes))

@@ -18,8 +18,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Pads, concrete_sizes, conv_output_size, window_counts
-from .layout import channels_first, torch_pad_order, user_layout
+from ..geometry import Pads, conv_output_size, window_counts
+from .layout import channels_first, static_sizes, torch_pad_order, user_layout
 
 _MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
@@ -102,7 +102,7 @@ def max_pool(
     [1.0, -3.0]
     """
     x = channels_first(x, channels_last)
-    sizes, pool = concrete_sizes(x.shape[2:]), _MAX[len(pool_size)]
+    sizes, pool = static_sizes(x.shape[2:]), _MAX[len(pool_size)]
     plan = native_plan(sizes, pool_size, strides, pads)
     if plan is not None:
         padding, ceil_mode, offsets = plan
@@ -149,7 +149,7 @@ def average_pool(
     [2.0, 4.0, 5.5]
     """
     x = channels_first(x, channels_last)
-    sizes = concrete_sizes(x.shape[2:])
+    sizes = static_sizes(x.shape[2:])
     plan = native_plan(sizes, pool_size, strides, pads)
     if plan is not None:
         padding, ceil_mode, offsets = plan
