@@ -90,3 +90,16 @@ def test_torch_compile_traces_the_shape_caches_without_warnings():
         warnings.simplefilter("always")
         torch.testing.assert_close(torch.compile(layer, backend="aot_eager", fullgraph=True)(x), layer(x))
     assert not [w for w in caught if "lru_cache" in str(w.message)], [str(w.message) for w in caught]
+
+
+def test_checked_shapes_are_remembered_but_bad_shapes_are_refused_every_time():
+    layer = cl.Conv2D(2, 3, padding=cl.geometry.Strict(0), strides=2)
+    good, bad = torch.zeros(1, 7, 7, 1), torch.zeros(1, 6, 7, 1)  # (6 - 3) / 2 + 1 is not whole
+    for _ in range(2):
+        assert layer(good).shape == (1, 3, 3, 2)
+        with pytest.raises(ValueError, match="Conv2D .*spatial dim 1"):
+            layer(bad)
+    with pytest.raises(ValueError, match="Conv2D"):
+        layer(torch.zeros(1, 7, 7, 3))  # channels its kernel does not take, after a valid call
+    with pytest.raises(TypeError, match="must be real numbers"):
+        layer(torch.zeros(1, 7, 7, 1, dtype=torch.complex64))

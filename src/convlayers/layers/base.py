@@ -34,6 +34,8 @@ _DTYPES = {
 }
 _KERAS_KWARGS = frozenset({"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast"})
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+#: How many checked input shapes a layer remembers (see ``Layer._remember_valid``).
+_VALID_SHAPES_KEPT = 16
 
 
 def snake_case(name: str) -> str:
@@ -134,6 +136,7 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         self._weight_records: list[Weight] = []
         self._activity_losses: list[torch.Tensor] = []
         self._build_input_shape: Shape | None = None
+        self._valid_shapes: set[Shape] = set()
         self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
         self._initial_weights = kwargs.get("weights")
 
@@ -259,20 +262,23 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         """
         is_tensor = isinstance(inputs, torch.Tensor)
         x = inputs if is_tensor else arrays.to_tensor(inputs, self.owner)
-        if self.casts_inputs:
+        if self.casts_inputs and x.dtype != self.dtype:
             arrays.check_real(x, self.owner)
-            if x.dtype != self.dtype:
-                x = x.to(self.dtype)
+            x = x.to(self.dtype)
         shape = ops.static_sizes(x.shape)
         if not self.built:
             self.build(shape)
             if x.device.type != "cpu":
                 self.to(x.device)
-        else:
+        elif shape not in self._valid_shapes:
             self._check_input_shape(shape)
+            self._remember_valid(shape)
         with nullcontext() if is_tensor else torch.no_grad():
             y = self.call(x)
-            self._activity_losses = [self.activity_regularizer(y)] if self.activity_regularizer else []
+            if self.activity_regularizer:
+                self._activity_losses = [self.activity_regularizer(y)]
+            elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
+                self._activity_losses = []
         if is_tensor:
             return y
         # A layer may return a view of its input (cropping does); a NumPy caller gets a
@@ -280,6 +286,17 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
             y = y.clone()
         return arrays.to_numpy(y)
+
+    def _remember_valid(self, shape: Shape) -> None:
+        """Note that ``shape`` passed :meth:`_check_input_shape`, so repeated calls skip the check.
+
+        The check depends only on the input shape and the layer's fixed
+        configuration and weights. A few shapes are kept (a model sees one or
+        two); beyond that the set starts over, bounding its memory.
+        """
+        if len(self._valid_shapes) >= _VALID_SHAPES_KEPT:
+            self._valid_shapes.clear()
+        self._valid_shapes.add(shape)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
