@@ -103,3 +103,13 @@ def test_checked_shapes_are_remembered_but_bad_shapes_are_refused_every_time():
         layer(torch.zeros(1, 7, 7, 3))  # channels its kernel does not take, after a valid call
     with pytest.raises(TypeError, match="must be real numbers"):
         layer(torch.zeros(1, 7, 7, 1, dtype=torch.complex64))
+
+
+def test_public_accessors_describe_the_build_and_the_weights():
+    layer = cl.SeparableConv1D(4, 3, batch_input_shape=(None, 10, 2))
+    assert layer.declared_input_shape == (None, 10, 2) and layer.build_input_shape == (None, 10, 2)
+    specs = layer.weight_specs
+    assert [spec.name for spec in specs] == ["depthwise_kernel", "pointwise_kernel", "bias"]
+    assert [spec.keras_shape for spec in specs] == [w.shape for w in layer.get_weights()]
+    fresh = cl.Conv2D(1, 3)
+    assert fresh.declared_input_shape is None and fresh.build_input_shape is None and fresh.weight_specs == ()

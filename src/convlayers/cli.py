@@ -97,7 +97,7 @@ def _summary(args: argparse.Namespace) -> int:
     if hasattr(model, "summary"):
         model.summary()
     else:  # a single saved layer has no summary table: describe it in one line
-        shape = getattr(model, "_build_input_shape", None)
+        shape = model.build_input_shape
         print(
             f"{type(model).__name__} {model.name!r}: input {shape} -> output "
             f"{model.compute_output_shape(shape)}, {model.count_params():,} parameters"

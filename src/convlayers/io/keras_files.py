@@ -249,7 +249,7 @@ def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray
     problems = []
     for position, entry in plan:
         layer = layers[position]
-        records = layer._weight_records
+        records = layer.weight_specs
         owner = f"layer {layer.name!r} ({type(layer).__name__})"
         if len(records) != len(entry.weights):
             problems.append(
@@ -273,7 +273,7 @@ def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray
     datasets = [dataset for _, entry in plan for _, dataset in entry.weights]
     arrays = read_datasets(hdf5, datasets)
     names = [(layers[position], record, name) for position, entry in plan
-             for record, (name, _) in zip(layers[position]._weight_records, entry.weights)]
+             for record, (name, _) in zip(layers[position].weight_specs, entry.weights)]
     bad = [
         f"layer {layer.name!r} ({type(layer).__name__}) weight `{record.name}` (the file's {name!r})"
         for (layer, record, name), array in zip(names, arrays)

@@ -141,6 +141,16 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         self._initial_weights = kwargs.get("weights")
 
     @property
+    def build_input_shape(self) -> Shape | None:
+        """The input shape the layer was built for (``None`` before it is built)."""
+        return self._build_input_shape
+
+    @property
+    def weight_specs(self) -> tuple[Weight, ...]:
+        """What each weight is (name, Keras shape, storage layout, regularizer, ...), in Keras's order."""
+        return tuple(self._weight_records)
+
+    @property
     def declared_input_shape(self) -> Shape | None:
         """The batch shape Keras's ``batch_input_shape``, ``input_shape`` or ``input_dim`` declared, if any."""
         kwargs = self._keras_kwargs

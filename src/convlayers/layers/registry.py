@@ -92,7 +92,7 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
     >>> entry["class_name"], entry["config"]["units"], entry["build_config"]
     ('Dense', 2, None)
     """
-    build_shape = layer._build_input_shape
+    build_shape = layer.build_input_shape
     return {
         "module": "keras.layers",
         "class_name": type(layer).__name__,

@@ -159,10 +159,7 @@ class Sequential(Trainer, nn.Module):
             if shape is None:
                 self.layer_output_shapes[i] = None
                 continue
-            if layer.built:
-                layer._check_input_shape(shape)
-            else:
-                layer.build(shape)
+            layer.build(shape)  # a built layer only checks the shape
             try:
                 shape = tuple(layer.compute_output_shape(shape))
             except NotImplementedError:
@@ -278,7 +275,7 @@ class Sequential(Trainer, nn.Module):
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set all weights from :meth:`get_weights`-style arrays; nothing changes unless all fit."""
         self._require_built("set weights")
-        records = [(layer, record) for layer in self._stack for record in layer._weight_records]
+        records = [(layer, record) for layer in self._stack for record in layer.weight_specs]
         if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
             raise TypeError(f"Sequential model {self.name!r}: set_weights expects a list of arrays. Received {type(weights).__name__}.")
         if len(weights) != len(records):
@@ -295,7 +292,7 @@ class Sequential(Trainer, nn.Module):
                 )
         start = 0
         for layer in self._stack:
-            count = len(layer._weight_records)
+            count = len(layer.weight_specs)
             layer.set_weights(arrays[start : start + count])
             start += count
 
