@@ -47,6 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads per engine (default: all cores)")
     p.add_argument("--quiet-wait", type=float, default=20.0, help="seconds to wait for other processes to go quiet before each mode (0: don't)")
     p.add_argument("--nominal-peak", type=float, help="the machine's FP32 peak in GFLOP/s, if known, to report against")
+    p.add_argument("--no-overhead", action="store_true", help="skip the per-call overhead table (bench/overhead.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(RESULTS), help="where to save the JSON and Markdown (default bench/results)")
     return p.parse_args(argv)
@@ -176,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for peer in peers.values():
             peer.close()
+    if not args.no_overhead:
+        from . import overhead
+
+        run["overhead"] = overhead.measure()
     # A GEMM at the start and at the end: the faster one is the less disturbed.
     run["peak"]["gemm_gflops"] = max(run["peak"]["gemm_gflops"], gemm_gflops())
     print()

@@ -132,6 +132,15 @@ def sections(run: dict, render) -> str:
         "Targets met in this run:",
         *targets(run),
     ]
+    if run.get("overhead"):
+        from .overhead import table
+
+        parts += [
+            "",
+            "Per-call overhead, one thread, no_grad, us per call (median of interleaved rounds); convlayers on"
+            " channels-last data, its torch module on channels-first data. Issue 9's target: Conv2D <= 1.25.",
+            render(table(run["overhead"])),
+        ]
     for item in run["workloads"]:
         for name, why in item.get("skipped", {}).items():
             parts.append(f"skipped {name} on {item['name']}: {why}")
