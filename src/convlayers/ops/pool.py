@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..geometry import Pads, conv_output_size, window_counts
 from .layout import channels_first, static_sizes, torch_pad_order, user_layout
+from .memo import per_shape
 
 _MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
@@ -41,6 +42,7 @@ def _output_sizes(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tup
     return [conv_output_size(n, k, s, 1, p) for n, k, s, p in zip(sizes, pool_size, strides, pads)]
 
 
+@per_shape(maxsize=1024)
 def native_plan(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads) -> NativePlan | None:
     """How torch's own pooling computes exactly our windows, or ``None`` when it cannot.
 
