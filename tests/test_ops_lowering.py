@@ -254,3 +254,24 @@ def test_fusion_still_runs_on_finite_inputs():
     x, weight, bias = _poisoned("none")
     assert _fused(activations.get("relu"), x, weight, bias, (1, 1, 1, 1)) == ("relu", [])
     assert _fused(activations.get("relu"), _poisoned("nan input")[0], weight, bias, (1, 1, 1, 1)) is None
+
+
+def test_onednn_detours_apply_only_where_onednn_runs():
+    """The padded copy around oneDNN's faults is for CPU below float64; torch's own kernels pad for themselves."""
+    args = ((3, 1), (2, 1), ((3, 3), (3, 3)), (2, 4), (1, 2), 1, True)  # windows meeting only padding
+    assert plan(*args).input_pads == ((3, 3), (3, 3))
+    assert plan(*args, "cpu", "bfloat16").input_pads == ((3, 3), (3, 3))
+    assert plan(*args, "cpu", "float64") == plan(*args, "cuda", "float32") == (2, (3, 3), None, None)
+
+
+def test_per_shape_tensors_are_kept_per_device_and_dtype():
+    from convlayers.ops.pool import _real_counts
+    from convlayers.ops.resample import _resize_matrix_on
+
+    cpu = torch.device("cpu")
+    counts = _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu)
+    assert counts is _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu)
+    assert counts.tolist() == [[4.0, 2.0], [4.0, 2.0], [2.0, 1.0]]  # (2, 2, 1) x (2, 1) real elements
+    assert _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float64, cpu).dtype == torch.float64
+    matrix = _resize_matrix_on("cubic", 3, 2, torch.float32, cpu)
+    assert matrix is _resize_matrix_on("cubic", 3, 2, torch.float32, cpu) and matrix.dtype == torch.float32

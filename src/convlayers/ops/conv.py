@@ -61,7 +61,8 @@ def conv(
     """
     rank = len(strides)
     spatial = static_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
-    p = plan(spatial, tuple(weight.shape[2:]), pads, strides, dilation_rate, groups, channels_last)
+    dtype = str(x.dtype).removeprefix("torch.")
+    p = plan(spatial, tuple(weight.shape[2:]), pads, strides, dilation_rate, groups, channels_last, x.device.type, dtype)
     x = channels_first(x, channels_last)
     if p.rank > rank:
         # (N, C, L) as (N, C, 1, L): a view, in channels_last memory when the user's layout is.

@@ -121,15 +121,24 @@ def _sum_pool(x: torch.Tensor, pool_size: tuple[int, ...], strides: tuple[int, .
     return _AVG[len(pool_size)](x, pool_size, strides, divisor_override=1)
 
 
+@per_shape(maxsize=256)
 def _real_counts(
-    like: torch.Tensor, sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads
+    sizes: tuple[int, ...],
+    pool_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    pads: Pads,
+    dtype: torch.dtype,
+    device: torch.device,
 ) -> torch.Tensor:
-    """The number of real elements in each window, shaped ``out_spatial``: a product of per-dim counts."""
-    counts = torch.ones((), dtype=like.dtype, device=like.device)
+    """The number of real elements in each window, shaped ``out_spatial``: a product of per-dim counts.
+
+    Kept per device and dtype: built on the host, it would cross to a GPU on every call.
+    """
+    counts = torch.ones((), dtype=dtype, device=device)
     for axis, (n, k, s, p) in enumerate(zip(sizes, pool_size, strides, pads)):
         shape = [1] * len(pool_size)
         shape[axis] = -1
-        per_dim = torch.tensor(window_counts(n, k, s, p), dtype=like.dtype, device=like.device)
+        per_dim = torch.tensor(window_counts(n, k, s, p), dtype=dtype, device=device)
         counts = counts * per_dim.reshape(shape)
     return counts
 
@@ -157,7 +166,7 @@ def average_pool(
         padding, ceil_mode, offsets = plan
         y = _AVG[len(pool_size)](x, pool_size, strides, padding, ceil_mode=ceil_mode, count_include_pad=False)
         return user_layout(_keep(y, offsets, _output_sizes(sizes, pool_size, strides, pads)), channels_last)
-    y = _sum_pool(F.pad(x, torch_pad_order(pads)), pool_size, strides) / _real_counts(x, sizes, pool_size, strides, pads)
+    y = _sum_pool(F.pad(x, torch_pad_order(pads)), pool_size, strides) / _real_counts(sizes, pool_size, strides, pads, x.dtype, x.device)
     return user_layout(y, channels_last)
 
 

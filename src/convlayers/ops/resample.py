@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from .crop_pad import spatial_axes
 from .filters import resize_matrix
 from .layout import channels_first, user_layout
+from .memo import per_shape
 
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 _CHANNELS_LAST_MEMORY = {4: torch.channels_last, 5: torch.channels_last_3d}
@@ -78,6 +79,12 @@ def upsample(x: torch.Tensor, factors: tuple[int, ...], *, method: str, channels
     # Factor-1 axes are resampled too: 'gaussian' and 'mitchellcubic' are not interpolating
     # (their weight at distance 1 is not 0), so TF smooths along those axes as well.
     for axis, factor in zip(spatial_axes(len(factors), channels_last), factors):
-        matrix = resize_matrix(method, int(x.shape[axis]), factor).to(dtype=x.dtype, device=x.device)
+        matrix = _resize_matrix_on(method, int(x.shape[axis]), factor, x.dtype, x.device)
         x = _apply_along(x, matrix, axis)
     return x
+
+
+@per_shape(maxsize=256)
+def _resize_matrix_on(method: str, in_size: int, factor: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """:func:`~.filters.resize_matrix` in ``dtype`` on ``device``, kept: not a host-to-device copy per call."""
+    return resize_matrix(method, in_size, factor).to(dtype=dtype, device=device)
