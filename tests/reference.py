@@ -275,7 +275,25 @@ def mode_pads(padding, sizes, kernel, strides, dilation):
         return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
     if padding == "full":
         return [((k - 1) * d,) * 2 for k, d in zip(kernel, dilation)]
+    if padding == ("theano_same",):  # wolfram-and-keras1.md B2.2: k_eff // 2 first, ceil(n / s) outputs
+        pads = []
+        for n, k, s, d in zip(sizes, kernel, strides, dilation):
+            span, out = (k - 1) * d + 1, -(-n // s)
+            pads.append((span // 2, max(0, (out - 1) * s + span - n - span // 2)))
+        return pads
+    if padding and padding[0] in ("strict", "truncate"):  # DL4J: symmetric pads
+        return [(p, p) for p in padding[1]]
     return padding
+
+
+def strict_refuses(padding, sizes, kernel, strides, dilation):
+    """Whether DL4J's Strict mode refuses these sizes: some ``(n + 2p - k_eff) / s`` is not a whole number."""
+    if not (padding and padding[0] == "strict"):
+        return False
+    return any(
+        n + 2 * p >= (k - 1) * d + 1 and (n + 2 * p - (k - 1) * d - 1) % s
+        for n, k, s, d, p in zip(sizes, kernel, strides, dilation, padding[1])
+    )
 
 
 def window_configs(seed, repeats=2):

@@ -145,12 +145,27 @@ def _side_pairs(draw: st.DrawFn, rank: int, max_sides: tuple[int, ...], *, keras
     return items, pairs
 
 
-def _padding(draw: st.DrawFn, rank: int, modes: tuple[str, ...], max_sides: tuple[int, ...]) -> tuple[Any, Any]:
-    """A ``padding`` argument (a mode or explicit amounts) and its canonical form (the mode, or pairs)."""
-    if draw(st.booleans()):
+def _padding(draw: st.DrawFn, rank: int, modes: tuple[str, ...], max_sides: tuple[int, ...], *, rules: bool = False
+             ) -> tuple[Any, Any]:
+    """A ``padding`` argument and its canonical form for the reference (:func:`reference.mode_pads`).
+
+    A Keras mode (canonical: the mode), explicit amounts (the pairs), or with
+    ``rules`` one of the padding rules Keras has no string for: Theano's
+    'same' (``("theano_same",)``), DL4J's Strict and Truncate (``("strict" |
+    "truncate", pads)``), each side of dim ``i`` at most ``max_sides[i]``.
+    """
+    form = draw(st.sampled_from(("mode", "explicit", "rule") if rules else ("mode", "explicit")))
+    if form == "mode":
         mode = draw(st.sampled_from(modes))
         return mode, mode
-    return _side_pairs(draw, rank, max_sides)
+    if form == "explicit":
+        return _side_pairs(draw, rank, max_sides)
+    kind = draw(st.sampled_from(("theano_same", "strict", "truncate")))
+    if kind == "theano_same":
+        return cl.geometry.Same(extra_at="begin"), ("theano_same",)
+    pads = tuple(draw(st.integers(0, m)) for m in max_sides)
+    rule = cl.geometry.Strict if kind == "strict" else cl.geometry.Truncate
+    return rule(pads[0] if len(set(pads)) == 1 and draw(st.booleans()) else pads), (kind, pads)
 
 
 def _window(draw: st.DrawFn, rank: int, kernel_size: st.SearchStrategy[int] | None, stride: st.SearchStrategy[int],
@@ -244,7 +259,7 @@ def _convolution_arguments(draw: st.DrawFn, family: str, rank: int, channels: in
             spec["output_padding"] = tuple(draw(st.integers(0, s - 1)) for s in strides)
             kwargs["output_padding"] = _per_dim(draw, spec["output_padding"])
     else:
-        padding, spec["padding"] = _padding(draw, rank, CONV_PADDING_MODES, (3,) * rank)
+        padding, spec["padding"] = _padding(draw, rank, CONV_PADDING_MODES, (3,) * rank, rules=True)
     if family in ("conv", "transpose"):
         spec["groups"] = draw(st.sampled_from(_divisors(channels)))
         spec["filters"] = kwargs["filters"] = spec["groups"] * draw(region.filters_per_group)
@@ -267,7 +282,7 @@ def _pooling_arguments(draw: st.DrawFn, family: str, rank: int, channels: int, r
     if strides is not None and region.width_stride is not None:
         strides = strides[:-1] + (draw(region.width_stride),)
     # explicit padding must leave a real element in every window: each side below the pool size
-    padding, canonical = _padding(draw, rank, CONV_PADDING_MODES, tuple(k - 1 for k in pool))
+    padding, canonical = _padding(draw, rank, CONV_PADDING_MODES, tuple(k - 1 for k in pool), rules=True)
     spec = dict(kernel=pool, strides=pool if strides is None else strides, dilation=(1,) * rank, padding=canonical)
     kwargs = dict(pool_size=_per_dim(draw, pool), padding=padding)
     if strides is not None:
@@ -329,6 +344,8 @@ def expected_output_shape(case: Case) -> tuple[int, ...] | None:
     lead, spatial, channels = case.split_input_shape()
     s, family = case.spec, case.family
     if family in ("conv", "depthwise", "separable") + POOLINGS:
+        if ref.strict_refuses(s["padding"], spatial, s["kernel"], s["strides"], s["dilation"]):
+            return None
         sizes = ref.conv_output_sizes(spatial, s["kernel"], s["strides"], s["dilation"], window_pads(case, spatial))
     elif family == "transpose":
         sizes = [size for _, size in ref.transpose_windows(spatial, s["kernel"], s["strides"], s["dilation"],
