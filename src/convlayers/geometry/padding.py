@@ -369,9 +369,9 @@ def normalize_padding(
         return rule
     if not isinstance(value, PaddingRule):
         return Explicit(normalize_pads(value, rank, "padding", owner))
-    if (rule_name := value.keras) is not None and rule_name not in modes or (
-        rule_name is None and not isinstance(value, Explicit) and not dialect_rules
-    ):
+    # Keras-named rules as the modes allow; explicit pads always; the others (Theano, DL4J) where asked for.
+    accepted = value.keras in modes if value.keras is not None else isinstance(value, Explicit) or dialect_rules
+    if not accepted:
         raise ValueError(f"{owner}: the `padding` argument must be {allowed}. Received: padding={value!r}.")
     return value.for_rank(rank, owner)
 

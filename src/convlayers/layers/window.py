@@ -25,13 +25,12 @@ class WindowLayer(SpatialLayer):
             outputs = self.geometry.output_sizes(spatial)
         except ValueError as error:  # a rule that refuses this input size (DL4J's Strict)
             raise ValueError(f"{self.owner}: {error} Received input shape {shape}.") from None
-        pads = self.geometry.pads(spatial)
         for axis, (size, out) in enumerate(zip(spatial, outputs)):
             if out is not None and out <= 0:
                 span = self.geometry.effective_kernel_size[axis]
                 raise ValueError(
                     f"{self.owner}: the window does not fit the input along spatial dim {axis + 1}: "
-                    f"input size {size} with padding {pads[axis]} is smaller than the effective "
+                    f"input size {size} with padding {self.geometry.pads(spatial)[axis]} is smaller than the effective "
                     f"window {span} ({self._window_text(axis)}); computed output size "
                     f"would be {out}. Received input shape {shape}, padding={self.geometry.padding!r}."
                 )

@@ -16,8 +16,6 @@ from typing import Callable
 
 import torch
 
-from .memo import per_shape
-
 Kernel = Callable[[torch.Tensor], torch.Tensor]
 
 # TF's resize_bicubic reads Keys weights from a table of 1024 fractional offsets.
@@ -90,7 +88,6 @@ def _tf_table_centres(in_size: int, out_size: int) -> torch.Tensor:
     return whole.double() + offset.double() / TF_CUBIC_TABLE_SIZE
 
 
-@per_shape(maxsize=256)
 def resize_matrix(method: str, in_size: int, factor: int) -> torch.Tensor:
     """The float64 ``(in_size * factor, in_size)`` matrix of ``method`` (a key of :data:`FILTERS`).
 

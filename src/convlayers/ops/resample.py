@@ -86,5 +86,5 @@ def upsample(x: torch.Tensor, factors: tuple[int, ...], *, method: str, channels
 
 @per_shape(maxsize=256)
 def _resize_matrix_on(method: str, in_size: int, factor: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """:func:`~.filters.resize_matrix` in ``dtype`` on ``device``, kept: not a host-to-device copy per call."""
+    """:func:`~.filters.resize_matrix` in ``dtype`` on ``device``, kept: neither rebuilt nor copied to a device per call."""
     return resize_matrix(method, in_size, factor).to(dtype=dtype, device=device)
