@@ -463,7 +463,7 @@ def test_config_of_extensions_round_trips():
     layer = Conv2DTranspose(4, 3, 2, ((1, 0), 2), output_padding=1, dilation_rate=2, groups=2, name="t2")
     config = layer.get_config()
     assert config["padding"] == [[1, 0], [2, 2]] and config["groups"] == 2 and config["output_padding"] == (1, 1)
-    assert list(config).index("groups") == list(config).index("dilation_rate") + 1
+    assert list(config)[-1] == "groups"  # beyond Keras: after Keras's own keys, which keep their order
     text = json.dumps(config)
     clone = Conv2DTranspose.from_config(json.loads(text))
     assert json.dumps(clone.get_config()) == text and clone.geometry == layer.geometry and clone.groups == 2

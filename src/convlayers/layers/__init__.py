@@ -37,7 +37,7 @@ from .pooling import (
     MaxPooling3D,
     Pooling,
 )
-from .registry import deserialize_layer, get_layer_class, register_layer_class, serialize_layer
+from .registry import deserialize_layer, get_layer_class, layer_from_spec, register_layer_class, serialize_layer
 from .reshape import Flatten, Reshape
 from .separable import (
     SeparableConv,
@@ -48,6 +48,7 @@ from .separable import (
     SeparableConvolution2D,
 )
 from .spatial import SpatialLayer
+from .spec import ConvSpec, DenseSpec, PoolSpec, RoleOptions, WeightSpec
 from .transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
@@ -97,6 +98,12 @@ __all__ = [
     "DepthwiseConv2D",
     "DepthwiseConv3D",
     "deserialize_layer",
+    "layer_from_spec",
+    "ConvSpec",
+    "DenseSpec",
+    "PoolSpec",
+    "RoleOptions",
+    "WeightSpec",
     "Dropout",
     "Flatten",
     "get_layer_class",

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike, WindowGeometry, serialize_padding
-from .conv_base import ConvBase
-from .weights import SpatialFirstKernel
+from .arguments import ArgumentTable, groups, weight_options
+from .conv_base import FILTERS_AND_WINDOW, ConvBase
 
 
 class Conv(ConvBase):
@@ -37,40 +34,12 @@ class Conv(ConvBase):
     of extra leading batch dims; output ``(batch, *out_spatial, filters)``.
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, ...],
-        strides: int | tuple[int, ...] = 1,
-        padding: PaddingLike = "valid",
-        *,
-        data_format: str | None = None,
-        dilation_rate: int | tuple[int, ...] = 1,
-        groups: int = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        self.filters, self.groups = self._normalize_filters(filters, groups)
-        self.geometry = WindowGeometry(*self._normalize_window(kernel_size, strides, dilation_rate, padding))
-        self._set_options(
-            activation,
-            use_bias,
-            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint),
-        )
-
-    def _add_weights(self, channels: int) -> None:
-        shape = self.kernel_size + (channels // self.groups, self.filters)
-        self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
+    spec_kind = "conv"
+    arguments = ArgumentTable(
+        *FILTERS_AND_WINDOW,
+        groups(),
+        *weight_options(("kernel", "glorot_uniform"), ("bias", "zeros")),
+    )
 
     def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
@@ -84,24 +53,6 @@ class Conv(ConvBase):
             groups=self.groups,
             channels_last=self.channels_last,
             activation=activation,
-        )
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": serialize_padding(self.geometry.padding),
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-            **self._options_config(),
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
-            f"strides={self.strides}, padding={self.padding!r}, data_format={self.data_format!r}"
         )
 
 

@@ -1,86 +1,59 @@
-"""What every convolution-family layer shares: canonicalisation, the call, the shapes.
+"""What every convolution-family layer shares: its spec, its weights, the call, the shapes.
 
 Each concrete family (``Conv``, ``DepthwiseConv``, ``SeparableConv``,
-``ConvTranspose``) states only its geometry, its weights and its compute; the
-per-weight Keras options come from :class:`~.options.WeightOptions`.
+``ConvTranspose``) states its arguments (an :class:`~.arguments.ArgumentTable`)
+and its compute; what it is lives in its :class:`~.spec.ConvSpec`, which also
+lists its weights.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
 from .. import activations, ops
-from ..geometry import PADDING_MODES, PaddingRule, normalize_padding, normalize_positive_int, normalize_tuple
+from .arguments import DATA_FORMAT, DeclaredArguments, int_tuple, padding, positive_int
 from .base import Shape
 from .channels import check_input_channels
-from .options import WeightOptions
+from .options import SpecWeights
+from .spec import CONV_ROLES, ConvSpec
 from .window import WindowLayer
 
+FILTERS = positive_int("filters")
+KERNEL_SIZE = int_tuple("kernel_size")
+STRIDES = int_tuple("strides", 1)
+DILATION_RATE = int_tuple("dilation_rate", 1, in_repr=False)
+#: The leading rows of ``Conv`` and ``SeparableConv``: Keras's ``filters`` through ``dilation_rate``.
+FILTERS_AND_WINDOW = (FILTERS, KERNEL_SIZE, STRIDES, padding(), DATA_FORMAT, DILATION_RATE)
 
-class ConvBase(WeightOptions, WindowLayer):
+
+class ConvBase(SpecWeights, DeclaredArguments, WindowLayer):
     """Base of ``Conv``, ``DepthwiseConv``, ``SeparableConv`` and ``ConvTranspose``.
 
-    Subclasses set ``weight_roles`` (in Keras's config order), create their
-    weights in ``_add_weights(channels)``, compute the pre-activation output of
-    a ``rank + 2``-d input in ``convolve(x)``, and map input to output channels
-    in ``output_channels``.
+    Subclasses set ``arguments`` and ``spec_kind``, and compute the
+    pre-activation output of a ``rank + 2``-d input in ``convolve(x)``.
     """
 
     extra_batch_dims = True
-    #: Keras's ``groups``: input channels must split evenly into this many groups.
-    groups = 1
+    spec_type = ConvSpec
+    spec: ConvSpec
 
-    kernel_size = property(lambda self: self.geometry.kernel_size)
-    strides = property(lambda self: self.geometry.strides)
-    dilation_rate = property(lambda self: self.geometry.dilation_rate)
-    #: Keras's spelling of the padding (``'same'``, explicit pairs), or the rule where Keras has none;
-    #: ``geometry.padding`` is always the :class:`~convlayers.geometry.PaddingRule`.
-    padding = property(lambda self: self.geometry.padding.spelling)
+    #: Keras's ``groups``: input channels must split evenly into this many groups (1 for the depthwise kinds).
+    groups = property(lambda self: self.spec.groups)
 
-    # -- canonicalisation (called from subclasses' __init__) ---------------------------------
-    def _normalize_filters(self, filters: Any, groups: Any = 1) -> tuple[int, int]:
-        filters = normalize_positive_int(filters, "filters", self.owner)
-        groups = normalize_positive_int(groups, "groups", self.owner)
-        if filters % groups:
-            raise ValueError(
-                f"{self.owner}: the number of filters must be evenly divisible by the number of groups. "
-                f"Received: groups={groups}, filters={filters}."
-            )
-        return filters, groups
-
-    def _normalize_window(
-        self,
-        kernel_size: Any,
-        strides: Any,
-        dilation_rate: Any,
-        padding: Any,
-        modes: Sequence[str] = PADDING_MODES,
-        dialect_rules: bool = True,
-    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], PaddingRule]:
-        owner, rank = self.owner, self.rank
-        return (
-            normalize_tuple(kernel_size, rank, "kernel_size", owner),
-            normalize_tuple(strides, rank, "strides", owner),
-            normalize_tuple(dilation_rate, rank, "dilation_rate", owner),
-            normalize_padding(padding, rank, owner, modes=modes, dialect_rules=dialect_rules),
-        )
+    def spec_from_arguments(self, values: dict[str, Any]) -> ConvSpec:
+        return ConvSpec.from_values(values, CONV_ROLES[self.spec_kind], kind=self.spec_kind, rank=self.rank)
 
     def _build(self, input_shape: Shape) -> None:
         _, _, channels = self.split_shape(input_shape)
         self.input_channels = channels
-        self._add_weights(channels)
-        if self.use_bias:
-            self._add_role_weight("bias", "bias", (self.output_channels(channels),))
-
-    def _add_weights(self, channels: int) -> None:
-        raise NotImplementedError
+        self._add_spec_weights(self.spec.weights(channels))
 
     # -- shapes and calling ------------------------------------------------------------------
     def output_channels(self, channels: int | None) -> int | None:
         """The number of output channels for ``channels`` input channels."""
-        return self.filters
+        return self.spec.output_channels(channels)
 
     def _check_fits(self, shape: Shape) -> None:
         self._check_window_fits(shape)

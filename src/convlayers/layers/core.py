@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from .. import activations
 from ..geometry import normalize_positive_int
 from .base import Layer, Shape, dtype_name
-from .options import WeightOptions
-from .weights import SpatialFirstKernel
+from .arguments import ArgumentTable, DeclaredArguments, positive_int, weight_options
+from .options import SpecWeights
+from .spec import DenseSpec
 
 __all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "TrainingDependentLayer"]
 
@@ -135,7 +136,7 @@ class TrainingDependentLayer(Layer):
             self.train(mode)
 
 
-class Dense(WeightOptions, Layer):
+class Dense(SpecWeights, DeclaredArguments, Layer):
     """A densely connected layer (Keras ``Dense``): ``activation(x @ kernel + bias)`` on the last axis.
 
     Args:
@@ -154,28 +155,15 @@ class Dense(WeightOptions, Layer):
     (2, 3, 4)
     """
 
-    def __init__(
-        self,
-        units: int,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = normalize_positive_int(units, "units", self.owner)
-        self._set_options(
-            activation,
-            use_bias,
-            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint),
-        )
+    spec_type = DenseSpec
+    spec: DenseSpec
+    arguments = ArgumentTable(
+        positive_int("units"),
+        *weight_options(("kernel", "glorot_uniform"), ("bias", "zeros"), activity_in_config=False),
+    )
+
+    def spec_from_arguments(self, values: dict[str, Any]) -> DenseSpec:
+        return DenseSpec.from_values(values, ("kernel", "bias"))
 
     def _check_input_shape(self, shape: Shape) -> None:
         if len(shape) < 2 or shape[-1] is None:
@@ -191,11 +179,7 @@ class Dense(WeightOptions, Layer):
 
     def _build(self, input_shape: Shape) -> None:
         self.input_dim = input_shape[-1]
-        # The Keras kernel (in, units) is stored as F.linear's (units, in): the
-        # conv-kernel layout with no spatial dims.
-        self._add_role_weight("kernel", "kernel", (self.input_dim, self.units), SpatialFirstKernel(0))
-        if self.use_bias:
-            self._add_role_weight("bias", "bias", (self.units,))
+        self._add_spec_weights(self.spec.weights(self.input_dim))
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(F.linear(x, self.kernel, self.bias))
@@ -205,15 +189,6 @@ class Dense(WeightOptions, Layer):
         shape = tuple(input_shape)
         self._check_input_shape(shape)
         return shape[:-1] + (self.units,)
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "units": self.units,
-            **self._options_config(activity_regularizer=False),
-        }
-
-    def extra_repr(self) -> str:
-        return f"name={self.name!r}, units={self.units}, activation={self.activation.name!r}"
 
 
 class Activation(Layer):

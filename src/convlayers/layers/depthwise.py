@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int, serialize_padding
-from .conv_base import ConvBase
-from .weights import DepthwiseKernel
+from .arguments import DATA_FORMAT, ArgumentTable, padding, positive_int, weight_options
+from .conv_base import DILATION_RATE, KERNEL_SIZE, STRIDES, ConvBase
+
+DEPTH_MULTIPLIER = positive_int("depth_multiplier", 1)
 
 
 class DepthwiseBase(ConvBase):
     """The depthwise step shared by :class:`DepthwiseConv` and ``SeparableConv``.
 
-    Keras calls the depthwise kernel ``kernel`` in depthwise layers and
-    ``depthwise_kernel`` in separable ones (``kernel_name``); its options are
-    the ``depthwise_*`` arguments in both.
+    Its options are the ``depthwise_*`` arguments in both.
     """
 
-    kernel_name = "kernel"
-
-    def _init_depthwise(self, kernel_size: Any, strides: Any, padding: Any, dilation_rate: Any, depth_multiplier: Any) -> None:
-        self.depth_multiplier = normalize_positive_int(depth_multiplier, "depth_multiplier", self.owner)
-        self.geometry = WindowGeometry(*self._normalize_window(kernel_size, strides, dilation_rate, padding))
-
-    def _add_depthwise_kernel(self, channels: int) -> None:
-        shape = self.kernel_size + (channels, self.depth_multiplier)
-        self._add_role_weight("depthwise", self.kernel_name, shape, DepthwiseKernel(self.rank, self.depth_multiplier))
+    def _depthwise_kernel(self) -> torch.Tensor:
+        """Keras calls it ``kernel`` in depthwise layers and ``depthwise_kernel`` in separable ones."""
+        return self.kernel if self.spec_kind == "depthwise" else self.depthwise_kernel
 
     def depthwise(
         self, x: torch.Tensor, bias: torch.Tensor | None, activation: activations.Activation | None = None
@@ -37,7 +28,7 @@ class DepthwiseBase(ConvBase):
         _, spatial, channels = self.split_shape(ops.static_sizes(x.shape))
         return ops.conv(
             x,
-            getattr(self, self.kernel_name),
+            self._depthwise_kernel(),
             bias,
             pads=self.geometry.pads(spatial),
             strides=self.strides,
@@ -81,63 +72,20 @@ class DepthwiseConv(DepthwiseBase):
     dims; output ``(batch, *out_spatial, channels * depth_multiplier)``.
     """
 
-    weight_roles = ("depthwise", "bias")
-
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, ...],
-        strides: int | tuple[int, ...] = 1,
-        padding: PaddingLike = "valid",
-        *,
-        depth_multiplier: int = 1,
-        data_format: str | None = None,
-        dilation_rate: int | tuple[int, ...] = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        depthwise_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        depthwise_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        depthwise_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        self._init_depthwise(kernel_size, strides, padding, dilation_rate, depth_multiplier)
-        self._set_options(
-            activation,
-            use_bias,
-            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint),
-        )
-
-    def output_channels(self, channels: int | None) -> int | None:
-        """``channels * depth_multiplier`` (``None``: unknown)."""
-        return None if channels is None else channels * self.depth_multiplier
-
-    def _add_weights(self, channels: int) -> None:
-        self._add_depthwise_kernel(channels)
+    spec_kind = "depthwise"
+    arguments = ArgumentTable(
+        KERNEL_SIZE,
+        STRIDES,
+        padding(),
+        DEPTH_MULTIPLIER,
+        DATA_FORMAT,
+        DILATION_RATE,
+        *weight_options(("depthwise", "glorot_uniform"), ("bias", "zeros")),
+        config_first=("depth_multiplier",),
+    )
 
     def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         return self.depthwise(x, self.bias, activation)
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "depth_multiplier": self.depth_multiplier,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": serialize_padding(self.geometry.padding),
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            **self._options_config(),
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"name={self.name!r}, kernel_size={self.kernel_size}, depth_multiplier={self.depth_multiplier}, "
-            f"strides={self.strides}, padding={self.padding!r}, data_format={self.data_format!r}"
-        )
 
 
 class DepthwiseConv1D(DepthwiseConv):

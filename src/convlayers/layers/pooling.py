@@ -7,19 +7,14 @@ from typing import Any, Callable
 import torch
 
 from .. import ops
-from ..geometry import (
-    PaddingLike,
-    WindowGeometry,
-    check_pool_pads,
-    normalize_padding,
-    normalize_tuple,
-    serialize_padding,
-)
+from ..geometry import check_pool_pads
+from .arguments import DATA_FORMAT, ArgumentTable, DeclaredArguments, int_tuple, padding
 from .base import Shape
+from .spec import PoolSpec
 from .window import WindowLayer
 
 
-class Pooling(WindowLayer):
+class Pooling(DeclaredArguments, WindowLayer):
     """N-d pooling over sliding windows with Keras 3's arguments and TF's exact numbers.
 
     Subclasses pick the reduction (:class:`MaxPooling`, :class:`AveragePooling`)
@@ -42,29 +37,20 @@ class Pooling(WindowLayer):
 
     #: The functional kernel: ``ops.max_pool`` or ``ops.average_pool``.
     pool_op: Callable[..., torch.Tensor]
+    spec_type = PoolSpec
+    spec: PoolSpec
+    arguments = ArgumentTable(
+        int_tuple("pool_size", 2),
+        int_tuple("strides", None, when_none="pool_size"),
+        padding(),
+        DATA_FORMAT,
+        config_first=("pool_size", "padding"),
+    )
 
-    def __init__(
-        self,
-        pool_size: int | tuple[int, ...] = 2,
-        strides: int | tuple[int, ...] | None = None,
-        padding: PaddingLike = "valid",
-        *,
-        data_format: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data_format=data_format, **kwargs)
-        owner, rank = self.owner, self.rank
-        self.geometry = WindowGeometry(
-            kernel_size=normalize_tuple(pool_size, rank, "pool_size", owner),
-            strides=normalize_tuple(pool_size if strides is None else strides, rank, "strides", owner),
-            dilation_rate=(1,) * rank,
-            padding=normalize_padding(padding, rank, owner),
-        )
-        check_pool_pads(self.geometry.pads((None,) * rank), self.geometry.kernel_size, owner)
-
-    pool_size = property(lambda self: self.geometry.kernel_size)
-    strides = property(lambda self: self.geometry.strides)
-    padding = property(lambda self: self.geometry.padding.spelling)
+    def spec_from_arguments(self, values: dict[str, Any]) -> PoolSpec:
+        spec = PoolSpec.from_values(values, (), kind=self.spec_kind, rank=self.rank)
+        check_pool_pads(spec.geometry.pads((None,) * self.rank), spec.pool_size, self.owner)
+        return spec
 
     def _window_text(self, axis: int) -> str:
         return f"pool_size={self.pool_size[axis]}"
@@ -86,21 +72,6 @@ class Pooling(WindowLayer):
         lead, spatial, channels = self.split_shape(shape)
         return self.join_shape(lead, self.geometry.output_sizes(spatial), channels)
 
-    def _config(self) -> dict[str, Any]:
-        # Keras 3's order: pool_size, padding, strides, data_format
-        return {
-            "pool_size": self.pool_size,
-            "padding": serialize_padding(self.geometry.padding),
-            "strides": self.strides,
-            "data_format": self.data_format,
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"name={self.name!r}, pool_size={self.pool_size}, strides={self.strides}, "
-            f"padding={self.padding!r}, data_format={self.data_format!r}"
-        )
-
 
 class MaxPooling(Pooling):
     """N-d max pooling; padding holds ``-inf`` and never wins. See :class:`Pooling`.
@@ -110,6 +81,7 @@ class MaxPooling(Pooling):
     [2.0, 3.0]
     """
 
+    spec_kind = "max"
     pool_op = staticmethod(ops.max_pool)
 
 
@@ -121,6 +93,7 @@ class AveragePooling(Pooling):
     [1.5, 3.0]
     """
 
+    spec_kind = "average"
     pool_op = staticmethod(ops.average_pool)
 
 

@@ -34,7 +34,7 @@ def _is_concrete(cls: type[Layer]) -> bool:
     """Not a base: ``Layer`` itself, or an N-d family class (``Conv``) whose rank a subclass pins."""
     from .spatial import SpatialLayer
 
-    return cls is not Layer and (not issubclass(cls, SpatialLayer) or hasattr(cls, "rank"))
+    return cls is not Layer and (not issubclass(cls, SpatialLayer) or getattr(cls, "rank", None) is not None)
 
 
 def layer_class_names() -> list[str]:
@@ -64,6 +64,27 @@ def get_layer_class(class_name: str) -> type[Layer]:
             f"Received: class_name={class_name!r}."
         )
     return exported[class_name]
+
+
+def layer_from_spec(spec: Any, **layer_arguments: Any) -> Layer:
+    """The layer a canonical spec describes (the class found from the spec's type, kind and rank).
+
+    ``layer_arguments``: what every layer takes besides its spec (``name``, ``dtype``, ``input_shape``...).
+
+    >>> from convlayers.geometry import Strict
+    >>> from convlayers import Conv1D
+    >>> spec = Conv1D(4, 3, strides=2, padding=Strict(1)).spec
+    >>> type(layer_from_spec(spec, name="c")).__name__
+    'Conv1D'
+    """
+    for cls in _exported().values():
+        if (
+            isinstance(spec, getattr(cls, "spec_type", ()))
+            and getattr(spec, "kind", None) == cls.spec_kind
+            and getattr(spec, "rank", None) == cls.rank
+        ):
+            return cls.from_spec(spec, **layer_arguments)
+    raise ValueError(f"layer_from_spec: no layer class is described by {spec!r}.")
 
 
 def register_layer_class(cls: type[Layer], name: str | None = None) -> type[Layer]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from .. import activations, ops
-from ..geometry import PaddingLike, serialize_padding
-from .depthwise import DepthwiseBase
-from .weights import SpatialFirstKernel
+from .arguments import ArgumentTable, weight_options
+from .conv_base import FILTERS_AND_WINDOW
+from .depthwise import DEPTH_MULTIPLIER, DepthwiseBase
 
 
 class SeparableConv(DepthwiseBase):
@@ -38,48 +36,13 @@ class SeparableConv(DepthwiseBase):
     output ``(batch, *out_spatial, filters)``.
     """
 
-    kernel_name = "depthwise_kernel"
-    weight_roles = ("depthwise", "pointwise", "bias")
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, ...],
-        strides: int | tuple[int, ...] = 1,
-        padding: PaddingLike = "valid",
-        *,
-        data_format: str | None = None,
-        dilation_rate: int | tuple[int, ...] = 1,
-        depth_multiplier: int = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        depthwise_initializer: Any = "glorot_uniform",
-        pointwise_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        depthwise_regularizer: Any = None,
-        pointwise_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        depthwise_constraint: Any = None,
-        pointwise_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        self.filters, _ = self._normalize_filters(filters)
-        self._init_depthwise(kernel_size, strides, padding, dilation_rate, depth_multiplier)
-        self._set_options(
-            activation,
-            use_bias,
-            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint),
-        )
-
-    def _add_weights(self, channels: int) -> None:
-        self._add_depthwise_kernel(channels)
-        shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
-        self._add_role_weight("pointwise", "pointwise_kernel", shape, SpatialFirstKernel(self.rank))
+    spec_kind = "separable"
+    arguments = ArgumentTable(
+        *FILTERS_AND_WINDOW,
+        DEPTH_MULTIPLIER,
+        *weight_options(("depthwise", "glorot_uniform"), ("pointwise", "glorot_uniform"), ("bias", "zeros")),
+        config_first=("depth_multiplier",),
+    )
 
     def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         ones = (1,) * self.rank
@@ -93,25 +56,6 @@ class SeparableConv(DepthwiseBase):
             groups=1,
             channels_last=self.channels_last,
             activation=activation,
-        )
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "depth_multiplier": self.depth_multiplier,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": serialize_padding(self.geometry.padding),
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            **self._options_config(),
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
-            f"depth_multiplier={self.depth_multiplier}, strides={self.strides}, padding={self.padding!r}, "
-            f"data_format={self.data_format!r}"
         )
 
 

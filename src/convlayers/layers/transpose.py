@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from .. import activations, ops
-from ..geometry import (
-    TRANSPOSE_PADDING_MODES,
-    PaddingLike,
-    TransposeGeometry,
-    normalize_output_padding,
-    serialize_padding,
-)
+from ..geometry import TRANSPOSE_PADDING_MODES
+from .arguments import DATA_FORMAT, OUTPUT_PADDING, ArgumentTable, groups, padding, weight_options
 from .base import Shape
-from .conv_base import ConvBase
-from .weights import SpatialFirstKernel
+from .conv_base import DILATION_RATE, FILTERS, KERNEL_SIZE, STRIDES, ConvBase
 
 
 class ConvTranspose(ConvBase):
@@ -60,48 +52,20 @@ class ConvTranspose(ConvBase):
     *out_spatial, filters)``.
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, ...],
-        strides: int | tuple[int, ...] = 1,
-        padding: PaddingLike = "valid",
-        *,
-        output_padding: int | tuple[int, ...] | None = None,
-        data_format: str | None = None,
-        dilation_rate: int | tuple[int, ...] = 1,
-        groups: int = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data_format=data_format, activity_regularizer=activity_regularizer, **kwargs)
-        self.filters, self.groups = self._normalize_filters(filters, groups)
-        kernel_size, strides, dilation_rate, padding = self._normalize_window(
-            kernel_size, strides, dilation_rate, padding, modes=TRANSPOSE_PADDING_MODES, dialect_rules=False
-        )
-        self.geometry = TransposeGeometry(
-            kernel_size=kernel_size,
-            strides=strides,
-            dilation_rate=dilation_rate,
-            padding=padding,
-            output_padding=normalize_output_padding(output_padding, strides, self.owner),
-        )
-        self._set_options(
-            activation,
-            use_bias,
-            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint),
-        )
-
-    output_padding = property(lambda self: self.geometry.output_padding)
+    spec_kind = "transpose"
+    arguments = ArgumentTable(
+        FILTERS,
+        KERNEL_SIZE,
+        STRIDES,
+        padding(TRANSPOSE_PADDING_MODES, dialect_rules=False),
+        OUTPUT_PADDING,
+        DATA_FORMAT,
+        DILATION_RATE,
+        *weight_options(("kernel", "glorot_uniform"), ("bias", "zeros")),
+        # Beyond Keras 3, so last (Keras's positional arguments keep their places), and written to the
+        # config only when used (Keras-expressible configs stay loadable by Keras).
+        groups(in_config=lambda value: value != 1),
+    )
 
     def _check_fits(self, shape: Shape) -> None:
         """The kept window must hold at least one position along every dim.
@@ -122,10 +86,6 @@ class ConvTranspose(ConvBase):
                     f"Received input shape {shape}."
                 )
 
-    def _add_weights(self, channels: int) -> None:
-        shape = self.kernel_size + (self.filters // self.groups, channels)
-        self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
-
     def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
         _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
         y = ops.conv_transpose(
@@ -139,28 +99,6 @@ class ConvTranspose(ConvBase):
             channels_last=self.channels_last,
         )
         return y if activation is None else activation(y)
-
-    def _config(self) -> dict[str, Any]:
-        config = {
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": serialize_padding(self.geometry.padding),
-            "output_padding": self.output_padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-        }
-        # Keras 3 has no `groups` here; writing it only when used keeps Keras-expressible configs loadable by Keras.
-        if self.groups != 1:
-            config["groups"] = self.groups
-        return {**config, **self._options_config()}
-
-    def extra_repr(self) -> str:
-        return (
-            f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
-            f"strides={self.strides}, padding={self.padding!r}, output_padding={self.output_padding}, "
-            f"data_format={self.data_format!r}"
-        )
 
 
 class Conv1DTranspose(ConvTranspose):

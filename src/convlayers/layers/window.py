@@ -1,6 +1,8 @@
-"""Sliding-window layers (convolution, pooling): the check that the window fits the input."""
+"""Sliding-window layers (convolution, pooling): the window from the spec, the check that it fits the input."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..geometry import WindowGeometry
 from .base import Shape
@@ -8,9 +10,13 @@ from .spatial import SpatialLayer
 
 
 class WindowLayer(SpatialLayer):
-    """A spatial layer with a sliding window: validates that the window fits the input."""
+    """A spatial layer with a sliding window, described by its ``spec``: validates that the window fits the input."""
 
-    geometry: WindowGeometry
+    spec: Any
+    geometry: WindowGeometry = property(lambda self: self.spec.geometry)  # type: ignore[assignment]
+    #: Keras's spelling of the padding (``'same'``, explicit pairs), or the rule where Keras has none;
+    #: ``geometry.padding`` (and ``spec.padding``) is always the :class:`~convlayers.geometry.PaddingRule`.
+    padding = property(lambda self: self.spec.padding.spelling)
 
     def _window_text(self, axis: int) -> str:
         """How the error names the window's arguments along ``axis``."""

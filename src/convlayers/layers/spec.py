@@ -1,0 +1,203 @@
+"""Canonical specs: what a layer of each family *is*, frozen, in the core's own terms.
+
+Every front end translates into these. Keras 3 keywords are one translation
+(each family's :class:`~.arguments.ArgumentTable`); a dialect (Keras 1,
+Deeplearning4j, the Wolfram Language) is another: it fills a spec from its own
+vocabulary and calls ``LayerClass.from_spec(spec)`` or :func:`layer_from_spec`.
+A spec holds canonical values only (tuples of ints, a
+:class:`~convlayers.geometry.PaddingRule`, resolved activation, initializer,
+regularizer and constraint objects) and knows its geometry and its weights:
+names, Keras shapes, storage layouts and options, in Keras's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import cache, cached_property
+from typing import Any, Literal
+
+from ..geometry import PaddingRule, TransposeGeometry, Valid, WindowGeometry
+from .weights import DepthwiseKernel, SpatialFirstKernel, WeightLayout
+
+_OPTION_KINDS = ("initializer", "regularizer", "constraint")
+
+
+@dataclass(frozen=True)
+class RoleOptions:
+    """Keras's options for the weights of one role (``kernel``, ``bias``, ``depthwise``, ``pointwise``)."""
+
+    initializer: Any
+    regularizer: Any = None
+    constraint: Any = None
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One weight a spec asks for: its role, Keras name, Keras-layout shape and storage layout."""
+
+    role: str
+    name: str
+    keras_shape: tuple[int, ...]
+    layout: WeightLayout = WeightLayout()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Base of the family specs: per-role options, and reading any canonical argument by its Keras name."""
+
+    #: ``(role, options)`` pairs in Keras's order (none for a family without weights).
+    options: tuple[tuple[str, RoleOptions], ...] = ()
+
+    def option(self, role: str) -> RoleOptions:
+        """The options of the weights of ``role``."""
+        return dict(self.options)[role]
+
+    def value(self, name: str) -> Any:
+        """The canonical value of Keras argument ``name`` (``'kernel_initializer'`` reads the ``kernel`` options).
+
+        >>> from convlayers import Conv2D
+        >>> Conv2D(4, 3).spec.value("kernel_initializer")
+        GlorotUniform(seed=None, input_axes=None, output_axes=None)
+        """
+        if name in self._field_names():
+            return getattr(self, name)
+        role, _, kind = name.rpartition("_")
+        if kind in _OPTION_KINDS and role in dict(self.options):
+            return getattr(self.option(role), kind)
+        raise KeyError(f"{type(self).__name__} has no argument {name!r}.")
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any], roles: tuple[str, ...], **fixed: Any) -> "Spec":
+        """The spec of canonical Keras-named ``values`` (extra entries ignored); ``fixed``: fields the family sets."""
+        names = cls._field_names() - {"options"}
+        options = tuple(
+            (role, RoleOptions(*(values[f"{role}_{kind}"] for kind in _OPTION_KINDS))) for role in roles
+        )
+        return cls(**fixed, **{name: values[name] for name in names - set(fixed) if name in values}, options=options)
+
+    @classmethod
+    @cache
+    def _field_names(cls) -> frozenset[str]:
+        return frozenset(f.name for f in fields(cls))
+
+
+ConvKind = Literal["conv", "depthwise", "separable", "transpose"]
+#: The weight roles of each convolution kind, in Keras's order.
+CONV_ROLES: dict[str, tuple[str, ...]] = {
+    "conv": ("kernel", "bias"),
+    "transpose": ("kernel", "bias"),
+    "depthwise": ("depthwise", "bias"),
+    "separable": ("depthwise", "pointwise", "bias"),
+}
+
+
+@dataclass(frozen=True)
+class ConvSpec(Spec):
+    """A convolution-family layer: plain, depthwise, separable (depthwise then 1x1) or transposed.
+
+    ``filters`` is ``None`` for a depthwise convolution (its output has
+    ``channels * depth_multiplier`` channels). ``groups`` splits the channels of a
+    plain or transposed convolution; ``output_padding`` is a transposed one's.
+
+    >>> from convlayers.geometry import Same
+    >>> from convlayers import initializers
+    >>> spec = ConvSpec.from_values(
+    ...     {"filters": 8, "kernel_size": (3, 3), "strides": (1, 1), "dilation_rate": (1, 1), "padding": Same(),
+    ...      "kernel_initializer": initializers.get("he_normal"), "kernel_regularizer": None, "kernel_constraint": None,
+    ...      "bias_initializer": initializers.get("zeros"), "bias_regularizer": None, "bias_constraint": None},
+    ...     CONV_ROLES["conv"], kind="conv", rank=2)
+    >>> [(w.name, w.keras_shape) for w in spec.weights(channels=4)]
+    [('kernel', (3, 3, 4, 8)), ('bias', (8,))]
+    >>> spec.geometry.output_sizes((28, 28))
+    (28, 28)
+    """
+
+    kind: ConvKind = "conv"
+    rank: int = 2
+    filters: int | None = None
+    kernel_size: tuple[int, ...] = (1, 1)
+    strides: tuple[int, ...] = (1, 1)
+    dilation_rate: tuple[int, ...] = (1, 1)
+    padding: PaddingRule = Valid()
+    data_format: str = "channels_last"
+    groups: int = 1
+    depth_multiplier: int = 1
+    output_padding: tuple[int, ...] | None = None
+    activation: Any = None
+    use_bias: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in CONV_ROLES:
+            raise ValueError(f"ConvSpec: kind must be one of {sorted(CONV_ROLES)}. Received kind={self.kind!r}.")
+        if (self.filters is None) != (self.kind == "depthwise"):
+            raise ValueError(f"ConvSpec: a {self.kind} convolution {'has no' if self.kind == 'depthwise' else 'needs'} `filters`.")
+        if tuple(role for role, _ in self.options) != CONV_ROLES[self.kind]:
+            raise ValueError(f"ConvSpec: a {self.kind} convolution has options for roles {CONV_ROLES[self.kind]}.")
+
+    @cached_property
+    def geometry(self) -> WindowGeometry | TransposeGeometry:
+        """The sliding window (a transposed convolution's: which part of its natural output it keeps)."""
+        window = (self.kernel_size, self.strides, self.dilation_rate, self.padding)
+        if self.kind == "transpose":
+            return TransposeGeometry(*window, output_padding=self.output_padding)
+        return WindowGeometry(*window)
+
+    def output_channels(self, channels: int | None) -> int | None:
+        """The number of output channels for ``channels`` input channels (``None``: unknown)."""
+        if self.kind != "depthwise":
+            return self.filters
+        return None if channels is None else channels * self.depth_multiplier
+
+    def weights(self, channels: int) -> tuple[WeightSpec, ...]:
+        """The weights for ``channels`` input channels, in Keras's order."""
+        spatial_first = SpatialFirstKernel(self.rank)
+        if self.kind == "conv":
+            kernels = [WeightSpec("kernel", "kernel", self.kernel_size + (channels // self.groups, self.filters), spatial_first)]
+        elif self.kind == "transpose":
+            kernels = [WeightSpec("kernel", "kernel", self.kernel_size + (self.filters // self.groups, channels), spatial_first)]
+        else:
+            depthwise = DepthwiseKernel(self.rank, self.depth_multiplier)
+            name = "kernel" if self.kind == "depthwise" else "depthwise_kernel"
+            kernels = [WeightSpec("depthwise", name, self.kernel_size + (channels, self.depth_multiplier), depthwise)]
+            if self.kind == "separable":
+                shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
+                kernels.append(WeightSpec("pointwise", "pointwise_kernel", shape, spatial_first))
+        bias = [WeightSpec("bias", "bias", (self.output_channels(channels),))] if self.use_bias else []
+        return tuple(kernels + bias)
+
+
+@dataclass(frozen=True)
+class DenseSpec(Spec):
+    """A densely connected layer: ``activation(x @ kernel + bias)`` on the last axis."""
+
+    units: int = 1
+    activation: Any = None
+    use_bias: bool = True
+
+    def weights(self, features: int) -> tuple[WeightSpec, ...]:
+        """The weights for inputs of ``features`` features: the Keras kernel ``(features, units)`` is stored as
+        ``F.linear``'s ``(units, features)`` (the conv-kernel layout with no spatial dims)."""
+        kernel = WeightSpec("kernel", "kernel", (features, self.units), SpatialFirstKernel(0))
+        return (kernel,) + ((WeightSpec("bias", "bias", (self.units,)),) if self.use_bias else ())
+
+
+@dataclass(frozen=True)
+class PoolSpec(Spec):
+    """Max or average pooling over sliding windows (an average divides by its count of real elements).
+
+    >>> from convlayers.geometry import Same
+    >>> PoolSpec(kind="max", rank=1, pool_size=(2,), strides=(2,), padding=Same()).geometry.output_sizes((5,))
+    (3,)
+    """
+
+    kind: Literal["max", "average"] = "max"
+    rank: int = 2
+    pool_size: tuple[int, ...] = (2, 2)
+    strides: tuple[int, ...] = (2, 2)
+    padding: PaddingRule = Valid()
+    data_format: str = "channels_last"
+
+    @cached_property
+    def geometry(self) -> WindowGeometry:
+        """The sliding window (no dilation)."""
+        return WindowGeometry(self.pool_size, self.strides, (1,) * self.rank, self.padding)
