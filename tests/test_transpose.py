@@ -81,7 +81,7 @@ def test_geometry_windows_sweep():
             rule = normalize_padding(padding, 1, "Conv1DTranspose")
             geometry = TransposeGeometry((k,), (s,), (d,), rule, None if output_padding is None else (output_padding,))
             begin, length = keras_window(size, k, s, d, padding, output_padding)
-            assert geometry.crop_begins() == (begin,)
+            assert geometry.crop_begins((size,)) == (begin,)
             assert geometry.output_sizes((size,)) == (length,)
             if length > 0:
                 assert geometry.windows((size,)) == ((begin, length),)

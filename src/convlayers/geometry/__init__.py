@@ -42,7 +42,14 @@ from .sizes import (
     conv_transpose_output_size,
     reads_only_padding,
 )
-from .transpose import TRANSPOSE_PADDING_MODES, TransposeGeometry, Windows, normalize_output_padding
+from .transpose import (
+    TRANSPOSE_PADDING_MODES,
+    OutputSize,
+    TransposeGeometry,
+    Windows,
+    normalize_output_padding,
+    normalize_transpose_padding,
+)
 
 __all__ = [
     "cropped_sizes",
@@ -62,6 +69,8 @@ __all__ = [
     "Valid",
     "Pads",
     "TRANSPOSE_PADDING_MODES",
+    "OutputSize",
+    "normalize_transpose_padding",
     "TransposeGeometry",
     "Windows",
     "WindowGeometry",

@@ -19,6 +19,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 from .. import activations, constraints, initializers, regularizers
 from ..geometry import (
     PADDING_MODES,
+    OutputSize,
     normalize_data_format,
     normalize_output_padding,
     normalize_padding,
@@ -117,12 +118,16 @@ def groups(*, in_config: Callable[[int], bool] = _always) -> Argument:
 
 
 DATA_FORMAT = Argument("data_format", None, lambda value, c: normalize_data_format(value, c.owner), in_repr=True)
-OUTPUT_PADDING = Argument(
-    "output_padding",
-    None,
-    lambda value, c: normalize_output_padding(value, c.values["strides"], c.owner),
-    in_repr=True,
-)
+def _output_padding(value: Any, c: Context) -> tuple[int, ...] | None:
+    if value is not None and isinstance(c.values["padding"], OutputSize):
+        raise ValueError(
+            f"{c.owner}: `output_padding` cannot be combined with requested output sizes "
+            f"(padding={c.values['padding']!r}): the sizes already fix the output. Received output_padding={value!r}."
+        )
+    return normalize_output_padding(value, c.values["strides"], c.owner)
+
+
+OUTPUT_PADDING = Argument("output_padding", None, _output_padding, in_repr=True)
 ACTIVATION = Argument(
     "activation",
     None,

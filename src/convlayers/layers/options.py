@@ -25,8 +25,14 @@ class SpecWeights:
         # The optional bias reads as None until (and unless) the layer creates it.
         self.register_parameter("bias", None)  # type: ignore[attr-defined]
 
+    def dialect_weight(self, weight: WeightSpec) -> WeightSpec:
+        """How this layer presents ``weight``: the spec's Keras 3 layout here; a dialect's layer maps it to its
+        framework's (name kept, shape and layout changed), so ``get_weights``, initializers (and their fans),
+        regularizers and constraints all see that framework's layout."""
+        return weight
+
     def _add_spec_weights(self, weights: Iterable[WeightSpec]) -> None:
-        for weight in weights:
+        for weight in map(self.dialect_weight, weights):
             options = self.spec.option(weight.role)
             self.add_weight(  # type: ignore[attr-defined]
                 weight.name,

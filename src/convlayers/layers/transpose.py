@@ -5,10 +5,16 @@ from __future__ import annotations
 import torch
 
 from .. import activations, ops
-from ..geometry import TRANSPOSE_PADDING_MODES
+from dataclasses import replace
+
+from ..geometry import OutputSize, normalize_transpose_padding
 from .arguments import DATA_FORMAT, OUTPUT_PADDING, ArgumentTable, groups, padding, weight_options
 from .base import Shape
 from .conv_base import DILATION_RATE, FILTERS, KERNEL_SIZE, STRIDES, ConvBase
+
+
+#: Keras's 'valid' and 'same', explicit crops, or Keras 1's requested sizes (:class:`~convlayers.geometry.OutputSize`).
+TRANSPOSE_PADDING = replace(padding(), normalize=lambda value, c: normalize_transpose_padding(value, c.rank, c.owner))
 
 
 class ConvTranspose(ConvBase):
@@ -57,7 +63,7 @@ class ConvTranspose(ConvBase):
         FILTERS,
         KERNEL_SIZE,
         STRIDES,
-        padding(TRANSPOSE_PADDING_MODES, dialect_rules=False),
+        TRANSPOSE_PADDING,
         OUTPUT_PADDING,
         DATA_FORMAT,
         DILATION_RATE,
@@ -75,6 +81,9 @@ class ConvTranspose(ConvBase):
         (``(L - 1) * s = 0``).
         """
         _, spatial, _ = self.split_shape(shape)
+        if isinstance(self.spec.padding, OutputSize):
+            for axis, size in enumerate(spatial):
+                self.spec.padding.check(axis, size, self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis], self.owner)
         natural = self.geometry.natural_sizes(spatial)
         for axis, (size, full, out) in enumerate(zip(spatial, natural, self.geometry.output_sizes(spatial))):
             if out is not None and out <= 0:

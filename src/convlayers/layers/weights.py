@@ -69,6 +69,87 @@ class DepthwiseKernel(WeightLayout):
         return flat.reshape(spatial + (-1, self.depth_multiplier))
 
 
+@dataclass(frozen=True)
+class Permuted(WeightLayout):
+    """A framework's layout whose axes, permuted by ``axes``, give the storage (``x.permute(axes)``).
+
+    >>> Permuted((2, 3, 1, 0)).to_storage(torch.zeros(8, 4, 3, 5)).shape
+    torch.Size([3, 5, 4, 8])
+    """
+
+    axes: tuple[int, ...]
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return keras.permute(self.axes)
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
+        return stored.permute(inverse)
+
+    def framework_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The framework's shape of a weight stored as ``shape``."""
+        framework = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            framework[axis] = shape[position]
+        return tuple(framework)
+
+
+@dataclass(frozen=True)
+class Flipped(WeightLayout):
+    """A kernel reversed along ``axes``: a true convolution's kernel stored for a cross-correlation.
+
+    >>> Flipped((0,)).to_storage(torch.tensor([[1.0], [2.0]])).ravel().tolist()
+    [2.0, 1.0]
+    """
+
+    axes: tuple[int, ...]
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return keras.flip(self.axes)
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored.flip(self.axes)
+
+
+@dataclass(frozen=True)
+class Reshaped(WeightLayout):
+    """A framework's shape ``shape`` for a weight stored as ``stored_shape`` (same elements, same order).
+
+    >>> Reshaped((3, 1, 4, 8), (3, 4, 8)).to_storage(torch.zeros(3, 1, 4, 8)).shape
+    torch.Size([3, 4, 8])
+    """
+
+    shape: tuple[int, ...]
+    stored_shape: tuple[int, ...]
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return keras.reshape(self.stored_shape)
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored.reshape(self.shape)
+
+
+@dataclass(frozen=True)
+class Composed(WeightLayout):
+    """``first`` then ``then`` on the way to storage (and back in reverse).
+
+    >>> layout = Composed(Flipped((0,)), Permuted((1, 0)))
+    >>> layout.to_storage(torch.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [[3.0, 1.0], [4.0, 2.0]]
+    >>> layout.to_keras(layout.to_storage(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+
+    first: WeightLayout
+    then: WeightLayout
+
+    def to_storage(self, keras: torch.Tensor) -> torch.Tensor:
+        return self.then.to_storage(self.first.to_storage(keras))
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        return self.first.to_keras(self.then.to_keras(stored))
+
+
 @dataclass
 class Weight:
     """One weight of a layer, in the order Keras lists it."""
