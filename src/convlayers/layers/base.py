@@ -348,12 +348,13 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         if not (policy.is_mixed and self.casts_inputs):
             return self.call(x)
         stored = self._parameters
-        originals = dict(stored)
         compute = policy.compute_torch_dtype
+        # Only real parameters are swapped, and only those are put back: a concurrent call
+        # that finds this call's casts in place leaves them alone instead of keeping them.
+        originals = {name: p for name, p in stored.items() if isinstance(p, nn.Parameter) and p.is_floating_point()}
         try:
             for name, parameter in originals.items():
-                if parameter is not None and parameter.is_floating_point():
-                    stored[name] = parameter.to(compute)
+                stored[name] = parameter.to(compute)
             with torch.autocast(x.device.type, dtype=compute):
                 y = self.call(x)
         finally:
