@@ -48,6 +48,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quiet-wait", type=float, default=20.0, help="seconds to wait for other processes to go quiet before each mode (0: don't)")
     p.add_argument("--nominal-peak", type=float, help="the machine's FP32 peak in GFLOP/s, if known, to report against")
     p.add_argument("--no-overhead", action="store_true", help="skip the per-call overhead table (bench/overhead.py)")
+    p.add_argument("--no-mixed", action="store_true", help="skip the mixed_bfloat16 against float32 table (bench/mixed.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(RESULTS), help="where to save the JSON and Markdown (default bench/results)")
     return p.parse_args(argv)
@@ -181,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import overhead
 
         run["overhead"] = overhead.measure()
+    if not args.no_mixed:
+        from . import mixed
+
+        run["mixed"] = {"units": mixed.cpu_units(), "rows": mixed.measure(workloads, seed=args.seed)}
     # A GEMM at the start and at the end: the faster one is the less disturbed.
     run["peak"]["gemm_gflops"] = max(run["peak"]["gemm_gflops"], gemm_gflops())
     print()

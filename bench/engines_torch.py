@@ -63,12 +63,12 @@ def _run_train(fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], dy: 
 
 
 # -- convlayers --------------------------------------------------------------------------------
-def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray]) -> Prepared:
-    """The convlayers layer, Keras semantics, channels-last input, bias."""
+def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray], dtype: str = "float32") -> Prepared:
+    """The convlayers layer, Keras semantics, channels-last input, bias, under the dtype policy ``dtype``."""
     cls = getattr(convlayers, _LAYERS[w.kind].format(w.rank), None)
     if cls is None:
         raise Unavailable(f"convlayers.{_LAYERS[w.kind].format(w.rank)} does not exist yet")
-    args = dict(padding=w.padding, strides=w.strides, dilation_rate=w.dilation)
+    args = dict(padding=w.padding, strides=w.strides, dilation_rate=w.dilation, dtype=dtype)
     if w.kind == "depthwise":
         layer = cls(w.kernel, **args)
     elif w.kind == "transpose":
@@ -80,14 +80,14 @@ def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray]) -> Prepared:
     layer.set_weights([arrays[name] for name in w.weight_shapes()])
     x = torch.from_numpy(arrays["x"])
     x_leaf = x.clone().requires_grad_()
-    dy = torch.from_numpy(arrays["dy"])
+    dy = torch.from_numpy(arrays["dy"]).to(layer.dtype_policy.compute_torch_dtype)  # backward takes the output's dtype
 
     def forward() -> torch.Tensor:
         with torch.no_grad():
             return layer(x)
 
     train = _run_train(lambda x, *params: layer(x), [x_leaf, *layer.parameters()], dy)
-    return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().numpy())
+    return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().float().numpy())
 
 
 # -- hand-written PyTorch ----------------------------------------------------------------------

@@ -141,6 +141,17 @@ def sections(run: dict, render) -> str:
             " channels-last data, its torch module on channels-first data. Issue 9's target: Conv2D <= 1.25.",
             render(table(run["overhead"])),
         ]
+    if run.get("mixed"):
+        from .mixed import table as mixed_table, units_line
+
+        parts += [
+            "",
+            "mixed_bfloat16 against float32: the same convlayers layer, float32 weights, bfloat16 compute; ms (median of"
+            " interleaved rounds) and speedup = float32 / mixed (> 1: mixed is faster); max relative difference of the"
+            " forward output.",
+            units_line(run["mixed"]["units"]),
+            render(mixed_table(run["mixed"]["rows"])),
+        ]
     for item in run["workloads"]:
         for name, why in item.get("skipped", {}).items():
             parts.append(f"skipped {name} on {item['name']}: {why}")

@@ -122,6 +122,7 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
         {
             "name": config.get("name"),
             "trainable": config.get("trainable", True),
+            "dtype": config.get("dtype"),
             "layers": entries,
             "build_input_shape": _input_shape(model_config, config),
         }

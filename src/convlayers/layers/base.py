@@ -21,17 +21,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import arrays, ops, regularizers
+from .. import arrays, mixed_precision, ops, regularizers
 from .weights import Weight, WeightLayout, initial_value
 
 Shape = tuple[int | None, ...]
 
-_DTYPES = {
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float32": torch.float32,
-    "float64": torch.float64,
-}
 _KERAS_KWARGS = frozenset({"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast"})
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 #: How many checked input shapes a layer remembers (see ``Layer._remember_valid``).
@@ -54,21 +48,13 @@ def unique_name(base: str) -> str:
     return base if index == 0 else f"{base}_{index}"
 
 
-def resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
-    """Accept ``None``, a name, a ``torch.dtype`` or Keras 3's ``DTypePolicy`` config dict."""
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
-        return dtype
-    if isinstance(dtype, dict) and isinstance(dtype.get("config"), dict):  # a Keras 3 DTypePolicy config
-        dtype = dtype["config"].get("name")
-    if isinstance(dtype, str) and dtype in _DTYPES:
-        return _DTYPES[dtype]
-    raise ValueError(f"{owner}: invalid `dtype`; expected one of {sorted(_DTYPES)}. Received dtype={dtype!r}.")
-
-
 def dtype_name(dtype: torch.dtype) -> str:
-    return next(name for name, value in _DTYPES.items() if value == dtype)
+    """``torch.float32`` -> ``'float32'``.
+
+    >>> dtype_name(torch.bfloat16)
+    'bfloat16'
+    """
+    return str(dtype).removeprefix("torch.")
 
 
 class _BuildsWhenTheShapeIsKnown(type(nn.Module)):  # type: ignore[misc]
@@ -95,8 +81,10 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
     ``_config()`` (their own constructor arguments).
 
     Keyword arguments every layer accepts: ``name``, ``trainable``, ``dtype``
-    (``'float32'`` default, ``'float64'``, ``'float16'``, ``'bfloat16'`` or a Keras
-    ``DTypePolicy`` dict), ``activity_regularizer``, and Keras's ``input_shape``,
+    (a :mod:`~convlayers.mixed_precision` policy: ``'float32'``, ``'float64'``, ``'float16'``,
+    ``'bfloat16'``, ``'mixed_float16'``, ``'mixed_bfloat16'``, a ``torch.dtype``, a
+    ``DTypePolicy`` or its Keras config dict; ``None``, the default, takes the global
+    policy), ``activity_regularizer``, and Keras's ``input_shape``,
     ``batch_input_shape``, ``batch_size``, ``input_dim`` (the layer builds at once
     for that input, and a model starting with it takes it as its input) and
     ``weights`` (initial weights in Keras layout, set at build).
@@ -106,7 +94,7 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
     [(4, 1, 3, 3), (4,)]
     """
 
-    #: Floating layers cast their inputs to the layer's dtype, as Keras autocasts.
+    #: Floating layers cast their inputs to the policy's compute dtype, as Keras autocasts.
     casts_inputs = True
 
     def __init__(
@@ -129,13 +117,15 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: `name` must be a string. Received name={name!r}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = resolve_dtype(dtype, self.owner)
+        self._dtype_policy = mixed_precision.get(dtype, self.owner)
         self.activity_regularizer = self.resolve_option(regularizers, "activity_regularizer", activity_regularizer)
         self.built = False
         self._trainable = bool(trainable)
         self._weight_records: list[Weight] = []
         self._activity_losses: list[torch.Tensor] = []
         self._build_input_shape: Shape | None = None
+        #: Where `add_weight` creates weights while `build` runs (None: torch's default device).
+        self._weights_device: torch.device | None = None
         self._valid_shapes: set[Shape] = set()
         self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
         self._initial_weights = kwargs.get("weights")
@@ -161,6 +151,27 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         if kwargs.get("input_dim") is not None:
             return (kwargs.get("batch_size"), kwargs["input_dim"])
         return None
+
+    # -- dtypes ---------------------------------------------------------------------------
+    @property
+    def dtype_policy(self) -> mixed_precision.DTypePolicy:
+        """The layer's :class:`~convlayers.mixed_precision.DTypePolicy`."""
+        return self._dtype_policy
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The weights' dtype (the policy's variable dtype) as a ``torch.dtype``."""
+        return self._dtype_policy.variable_torch_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The weights' dtype by name, as Keras: ``'float32'`` under ``'mixed_bfloat16'``."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype inputs are cast to and outputs come in, by name: ``'bfloat16'`` under ``'mixed_bfloat16'``."""
+        return self._dtype_policy.compute_dtype
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -190,13 +201,29 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
             raise type(error)(f"{self.owner}: invalid `{argument}`: {error}") from None
 
     # -- building ---------------------------------------------------------------------------
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch dims included); once: a built layer only checks it."""
+    def build(self, input_shape: Sequence[int | None], device: torch.device | str | None = None) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch dims included); once: a built layer only checks it.
+
+        The weights are created on ``device`` (torch's default device when ``None``); a
+        first call builds the layer on its input's device.
+
+        >>> from convlayers import Dense
+        >>> layer = Dense(3)
+        >>> layer.build((None, 4), device="meta")
+        >>> layer.kernel.device, layer.kernel.shape
+        (device(type='meta'), torch.Size([3, 4]))
+        """
         shape = tuple(None if d is None else int(d) for d in input_shape)
         self._check_input_shape(shape)
         if self.built:
             return
-        self._build(shape)
+        # `_build` creates the weights through `add_weight`, which reads the device here;
+        # subclasses' `_build(input_shape)` need not pass it along.
+        self._weights_device = None if device is None else torch.device(device)
+        try:
+            self._build(shape)
+        finally:
+            self._weights_device = None
         self.built = True
         self._build_input_shape = shape
         if self._initial_weights is not None:
@@ -204,16 +231,20 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
             self._initial_weights = None
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], *args: Any, **kwargs: Any) -> Layer:
-        """As ``nn.Module``'s (``.double()``, ``.half()``, ``.to(dtype)``, ``.cuda()``), and the layer's dtype follows.
+        """As ``nn.Module``'s (``.double()``, ``.half()``, ``.to(dtype)``, ``.cuda()``), and the layer's policy follows.
 
-        The layer casts its inputs to ``dtype`` and creates weights in it, so a
-        module converted the torch way computes in its new dtype.
+        The layer casts its inputs to its compute dtype and creates weights in its
+        variable dtype, so a module converted the torch way takes the plain policy
+        of its new dtype and computes in it; a move to a device, or a conversion to
+        the dtype it already stores (``.float()`` of a ``mixed_bfloat16`` layer),
+        keeps the policy.
         """
         super()._apply(fn, *args, **kwargs)
         tensors = [t for t in itertools.chain(self.parameters(recurse=False), self.buffers(recurse=False)) if t.is_floating_point()]
         converted = tensors[0].dtype if tensors else fn(torch.empty(0, dtype=self.dtype)).dtype
-        if converted in _DTYPES.values():
-            self.dtype = converted
+        name = dtype_name(converted)
+        if converted != self.dtype and name in mixed_precision.POLICY_NAMES:
+            self._dtype_policy = mixed_precision.DTypePolicy(name)
         return self
 
     def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, *args: Any) -> None:
@@ -251,7 +282,7 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         optimizers never see it while ``state_dict`` still holds it.
         """
         record = Weight(name, tuple(keras_shape), layout, regularizer, constraint, trainable)
-        value = initial_value(initializer, record, self.dtype)
+        value = initial_value(initializer, record, self.dtype, self._weights_device)
         # A placeholder registered as None in __init__ (an optional bias) would keep its
         # early slot; re-inserting puts state_dict in Keras's weight order.
         self._parameters.pop(name, None)
@@ -272,19 +303,17 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         """
         is_tensor = isinstance(inputs, torch.Tensor)
         x = inputs if is_tensor else arrays.to_tensor(inputs, self.owner)
-        if self.casts_inputs and x.dtype != self.dtype:
+        if self.casts_inputs and x.dtype != self._dtype_policy.compute_torch_dtype:
             arrays.check_real(x, self.owner)
-            x = x.to(self.dtype)
+            x = x.to(self._dtype_policy.compute_torch_dtype)
         shape = ops.static_sizes(x.shape)
         if not self.built:
-            self.build(shape)
-            if x.device.type != "cpu":
-                self.to(x.device)
+            self.build(shape, device=x.device)
         elif shape not in self._valid_shapes:
             self._check_input_shape(shape)
             self._remember_valid(shape)
         with nullcontext() if is_tensor else torch.no_grad():
-            y = self.call(x)
+            y = self._call_in_policy(x)
             if self.activity_regularizer:
                 self._activity_losses = [self.activity_regularizer(y)]
             elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
@@ -296,6 +325,41 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
             y = y.clone()
         return arrays.to_numpy(y)
+
+    def _call_in_policy(self, x: torch.Tensor) -> torch.Tensor:
+        """``call(x)`` in the policy's compute dtype (``x`` is already in it).
+
+        Under a mixed policy the weights are stored in float32 and ``call`` reads them
+        in the compute dtype, as Keras reads variables inside ``call``: each floating
+        parameter is cast for the call's duration (autograd carries the gradient back
+        to the float32 parameter). ``torch.autocast`` alone would not do: on CPU it
+        leaves elementwise work (a bias add) in float32, and a custom autograd
+        function (ops' windowed transposed conv) saves the float32 weight, which then
+        meets a low-precision gradient in its backward, and oneDNN refuses the pair.
+        The call still runs under autocast, for the ops without low-precision CPU
+        kernels that autocast computes in float32 (``avg_pool3d`` has no bfloat16 one).
+        Buffers keep their dtype: BatchNormalization updates its moving statistics in
+        place and computes against them in float32, as Keras's does under mixed
+        policies. So the output is cast to the compute dtype, as Keras returns it.
+        Layers that do not cast their inputs (they move data, or cast in their own
+        ``call``) keep their own dtype rules.
+        """
+        policy = self._dtype_policy
+        if not (policy.is_mixed and self.casts_inputs):
+            return self.call(x)
+        stored = self._parameters
+        compute = policy.compute_torch_dtype
+        # Only real parameters are swapped, and only those are put back: a concurrent call
+        # that finds this call's casts in place leaves them alone instead of keeping them.
+        originals = {name: p for name, p in stored.items() if isinstance(p, nn.Parameter) and p.is_floating_point()}
+        try:
+            for name, parameter in originals.items():
+                stored[name] = parameter.to(compute)
+            with torch.autocast(x.device.type, dtype=compute):
+                y = self.call(x)
+        finally:
+            stored.update(originals)
+        return y.to(compute) if y.is_floating_point() else y
 
     def _remember_valid(self, shape: Shape) -> None:
         """Note that ``shape`` passed :meth:`_check_input_shape`, so repeated calls skip the check.
@@ -404,12 +468,7 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": {
-                "module": "keras",
-                "class_name": "DTypePolicy",
-                "config": {"name": dtype_name(self.dtype)},
-                "registered_name": None,
-            },
+            "dtype": mixed_precision.serialize(self._dtype_policy),
         }
         config.update(self._config())
         if self.activity_regularizer is not None and "activity_regularizer" not in config:

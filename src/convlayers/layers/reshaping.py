@@ -14,7 +14,7 @@ class ReshapingLayer(SpatialLayer):
     """A weightless spatial layer that moves, adds or repeats elements.
 
     Two Keras habits live here: inputs are autocast as Keras does (floating
-    inputs take the layer's dtype, integer and bool inputs are kept), and the
+    inputs take the layer's compute dtype, integer and bool inputs are kept), and the
     1-D layers Keras gives no ``data_format`` (``takes_data_format = False``)
     refuse one as an unknown keyword.
 
@@ -39,8 +39,9 @@ class ReshapingLayer(SpatialLayer):
             )
 
     def autocast(self, x: torch.Tensor) -> torch.Tensor:
-        """Keras's input autocast: a floating ``x`` takes the layer's dtype, anything else is kept."""
-        return x.to(self.dtype) if x.is_floating_point() and x.dtype != self.dtype else x
+        """Keras's input autocast: a floating ``x`` takes the layer's compute dtype, anything else is kept."""
+        compute = self.dtype_policy.compute_torch_dtype
+        return x.to(compute) if x.is_floating_point() and x.dtype != compute else x
 
     def output_sizes(self, spatial: Shape) -> Shape:
         """The output's spatial sizes for input spatial sizes ``spatial`` (``None`` stays unknown)."""

@@ -166,13 +166,31 @@ class Weight:
         return f"{self.name} {self.keras_shape}"
 
 
-def initial_value(initializer: Any, weight: Weight, dtype: torch.dtype) -> torch.Tensor:
-    """Draw an initial value in Keras layout (Keras's fans) and store it in storage layout.
+def initial_value(
+    initializer: Any, weight: Weight, dtype: torch.dtype, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Draw an initial value in Keras layout (Keras's fans) and store it in storage layout, on ``device``.
 
-    On the meta device (``convlayers.io`` sizing a file's architecture) there is nothing to
-    draw: the shape is all, and the initializer's arithmetic on meta tensors is slow.
+    Initializers draw on the CPU, from their own CPU generator when seeded and from
+    torch's global CPU generator otherwise, and the value then moves to ``device`` in
+    one copy: a seed (or ``torch.manual_seed``) gives the same weights on every device,
+    which drawing on the device would not (CUDA's generator is another stream). The
+    copy happens once per weight, at build.
+
+    On the meta device (``convlayers.io`` sizing a file's architecture, or
+    ``build(..., device="meta")``) there is nothing to draw: the shape is all, and the
+    initializer's arithmetic on meta tensors is slow.
+
+    >>> from convlayers.initializers import GlorotUniform
+    >>> w = Weight("kernel", (3, 2), WeightLayout())
+    >>> initial_value(GlorotUniform(seed=1), w, torch.float32, "meta").device
+    device(type='meta')
+    >>> torch.equal(initial_value(GlorotUniform(seed=1), w, torch.float32),
+    ...             initial_value(GlorotUniform(seed=1), w, torch.float32, "cpu"))
+    True
     """
-    if torch.get_default_device().type == "meta":
-        return weight.layout.to_storage(torch.empty(weight.keras_shape, dtype=dtype)).contiguous()
+    target = torch.get_default_device() if device is None else torch.device(device)
+    if target.type == "meta":
+        return weight.layout.to_storage(torch.empty(weight.keras_shape, dtype=dtype, device=target)).contiguous()
     keras_value = torch.as_tensor(initializer(weight.keras_shape, dtype=dtype), dtype=dtype)
-    return weight.layout.to_storage(keras_value).contiguous()
+    return weight.layout.to_storage(keras_value).contiguous().to(target)

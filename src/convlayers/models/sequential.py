@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import arrays
+from .. import arrays, mixed_precision
 from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
 from ..layers.base import Shape, unique_name
 from .summary import summary_text
@@ -32,6 +32,10 @@ class Sequential(Trainer, nn.Module):
     returns an array, as Keras's ``model(x)``.
 
     ``layer_output_shapes`` lists each layer's output shape (``None`` while unknown).
+
+    ``dtype_policy`` is the global :mod:`~convlayers.mixed_precision` policy when the model
+    is made, as in Keras; ``'mixed_float16'`` there (or on any layer) makes ``fit`` scale
+    the loss. Each layer computes by its own policy.
 
     Args:
         layers: the initial layers (an ``Input`` may come first).
@@ -56,6 +60,7 @@ class Sequential(Trainer, nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Sequential: `name` must be a string. Received: name={name!r}.")
         self.name = name or unique_name("sequential")
+        self._dtype_policy = mixed_precision.global_policy()
         self._stack: list[Layer] = []
         # Held in a list so that nn.Module does not register it: it has no weights and is
         # not one of `layers`, as in Keras.
@@ -65,6 +70,11 @@ class Sequential(Trainer, nn.Module):
         self._build_known()
         if not trainable:
             self.trainable = False
+
+    @property
+    def dtype_policy(self) -> mixed_precision.DTypePolicy:
+        """The model's own policy (its layers have theirs): the global policy when it was made."""
+        return self._dtype_policy
 
     # -- the stack ----------------------------------------------------------------------------
     @property
@@ -153,21 +163,24 @@ class Sequential(Trainer, nn.Module):
         if self._inputs and self._stack:
             self._build_from(self._inputs[0].batch_shape)
 
-    def _build_from(self, input_shape: Shape) -> None:
+    def _build_from(self, input_shape: Shape, device: torch.device | str | None = None) -> None:
         shape: Shape | None = tuple(input_shape)
         for i, layer in enumerate(self._stack):
             if shape is None:
                 self.layer_output_shapes[i] = None
                 continue
-            layer.build(shape)  # a built layer only checks the shape
+            layer.build(shape, device=device)  # a built layer only checks the shape
             try:
                 shape = tuple(layer.compute_output_shape(shape))
             except NotImplementedError:
                 shape = None
             self.layer_output_shapes[i] = shape
 
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        """Build every layer for inputs of ``input_shape`` (batch dim included, e.g. ``(None, 28, 28, 1)``)."""
+    def build(self, input_shape: Sequence[int | None], device: torch.device | str | None = None) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch dim included, e.g. ``(None, 28, 28, 1)``).
+
+        New weights are created on ``device`` (torch's default device when ``None``).
+        """
         shape = tuple(None if d is None else int(d) for d in input_shape)
         if not self._stack:
             raise ValueError(f"Sequential model {self.name!r} cannot be built because it has no layers. Call `model.add(layer)`.")
@@ -178,7 +191,7 @@ class Sequential(Trainer, nn.Module):
             )
         if not self._inputs:
             self._inputs.append(InputLayer(batch_shape=shape, dtype=self._stack[0].dtype))
-        self._build_from(shape)
+        self._build_from(shape, device)
 
     @property
     def built(self) -> bool:
@@ -224,9 +237,7 @@ class Sequential(Trainer, nn.Module):
         if not self._stack:
             raise ValueError(f"Sequential model {self.name!r} has no layers to call. Call `model.add(layer)`.")
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
-            if x.device.type != "cpu":
-                self.to(x.device)
+            self.build((None,) + tuple(x.shape[1:]), device=x.device)
         for layer in self._stack:
             x = layer(x)
         return x
@@ -324,7 +335,7 @@ class Sequential(Trainer, nn.Module):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None},
+            "dtype": mixed_precision.serialize(self._dtype_policy),
             "layers": entries,
             "build_input_shape": self._inputs[0].batch_shape if self._inputs else None,
         }
@@ -348,9 +359,11 @@ class Sequential(Trainer, nn.Module):
         if unknown:
             raise ValueError(
                 f"Sequential.from_config: unknown keys {unknown}. Allowed: name, trainable, dtype (the model's "
-                f"own dtype policy, unused: it has no weights of its own), layers, build_input_shape."
+                f"own dtype policy), layers, build_input_shape."
             )
         model = cls(name=config.get("name"))
+        # A config without one (Keras 1/2) leaves the global policy, as a new model takes.
+        model._dtype_policy = mixed_precision.get(config.get("dtype"), "Sequential.from_config")
         model._add_all([deserialize_layer(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:

@@ -11,6 +11,9 @@ loop with Keras's conventions:
   all samples seen in the epoch;
 - logs are ordered by name, validation entries (``val_*``) after the training ones;
 - batches go to the device of the model's parameters, so ``model.to("cuda")`` trains there;
+- a ``mixed_float16`` model (its policy or any layer's) scales the loss as Keras's
+  ``LossScaleOptimizer`` does (:func:`loss_scaler`): float16 gradients of small losses
+  would underflow to zero;
 - ``fit``, ``evaluate`` and ``predict`` leave the model in the train/eval mode they found.
 """
 
@@ -31,7 +34,7 @@ from .progress import ProgressBar, format_logs, new_bar, normalize_verbose
 
 
 class Trainer:
-    """Mixin giving an ``nn.Module`` with ``layers`` Keras's training methods.
+    """Mixin giving an ``nn.Module`` with ``layers`` and a ``dtype_policy`` Keras's training methods.
 
     >>> import numpy as np, torch, convlayers
     >>> _ = torch.manual_seed(0)
@@ -50,6 +53,8 @@ class Trainer:
     optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built
     loss: Any = None
     history: History | None = None
+    #: The dynamic loss scale of a ``mixed_float16`` model (made by ``fit``), else ``None``.
+    loss_scaler: torch.amp.GradScaler | None = None
 
     # -- set-up ----------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Iterable[Any] | None = None) -> None:
@@ -76,6 +81,7 @@ class Trainer:
         self.compiled_metrics: list[metrics_module.Metric] = []
         self._loss_tracker = metrics_module.Mean("loss")
         self.optimizer = self._optimizer_spec.build(self.parameters()) if self.built else None
+        self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
         self.compiled = True
 
     def _owner(self, method: str) -> str:
@@ -103,6 +109,10 @@ class Trainer:
         return sum(terms[1:], terms[0]) if terms else None
 
     def _loss_on(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        if y_pred.dtype in (torch.float16, torch.bfloat16):
+            # Keras computes losses in float32 (its Loss's dtype is floatx): a float16 loss
+            # would round away the small differences that training follows.
+            y_pred = y_pred.float()
         loss = self._loss_fn(y_true, y_pred)
         regularization = self._regularization()
         return loss if regularization is None else loss + regularization.to(loss.dtype)
@@ -124,12 +134,23 @@ class Trainer:
         values = {"loss": self._loss_tracker.result(), **{m.name: m.result() for m in self.compiled_metrics}}
         return dict(sorted(values.items()))
 
+    def _uses_float16(self) -> bool:
+        policies = [self.dtype_policy] + [layer.dtype_policy for layer in self.layers]
+        return any(policy.name == "mixed_float16" for policy in policies)
+
     def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         y_pred = self(x)
         loss = self._loss_on(y, y_pred)
-        loss.backward()
-        self.optimizer.step()
+        if self.loss_scaler is None:
+            loss.backward()
+            self.optimizer.step()
+        else:
+            # step() unscales the gradients and skips the update when any is inf or NaN;
+            # update() then halves the scale, or doubles it after a run of finite steps.
+            self.loss_scaler.scale(loss).backward()
+            self.loss_scaler.step(self.optimizer)
+            self.loss_scaler.update()
         for layer in self.layers:
             layer.apply_constraints()
         self._update_metrics(loss, y, y_pred)
@@ -179,6 +200,8 @@ class Trainer:
         self._ensure_built(x_t)
         if self.optimizer is None:
             self.optimizer = self._optimizer_spec.build(self.parameters())
+        if self.loss_scaler is None and self._uses_float16():
+            self.loss_scaler = loss_scaler(self._device())
 
         history = History()
         extra = [history] + ([ProgressBar(verbose)] if verbose else [])
@@ -259,6 +282,20 @@ class Trainer:
     def _to_device(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         device = self._device()
         return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+
+def loss_scaler(device: torch.device) -> torch.amp.GradScaler:
+    """A dynamic loss scale with Keras's ``LossScaleOptimizer`` defaults, as torch's ``GradScaler``.
+
+    The loss is multiplied by the scale (initially 2**15) before ``backward``; the
+    gradients are divided by it before the optimizer step, which is skipped when any
+    gradient is inf or NaN, and the scale then halves; after 2000 steps without one it doubles.
+
+    >>> scaler = loss_scaler(torch.device("cpu"))
+    >>> scaler.get_scale(), scaler.get_growth_interval()
+    (32768.0, 2000)
+    """
+    return torch.amp.GradScaler(device.type, init_scale=2.0**15, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000)
 
 
 @contextmanager
