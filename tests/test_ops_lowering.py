@@ -13,7 +13,7 @@ import torch
 
 from convlayers import activations
 from convlayers.ops import conv
-from convlayers.ops.conv import _fused
+from convlayers.ops.conv import _fusable, _fused
 from convlayers.ops.lowering import aligned_padding, plan
 from reference import conv as np_conv
 from reference import to_channels_last
@@ -182,7 +182,9 @@ def test_fused_activation_matches_activation_after(case, name):
     x_cf, kernel, bias, x, weight, b = _inputs(case, torch.float32)
     pointwise = set(case["kernel"] + case["strides"] + case["dilation"]) == {1}  # torch may run it as a GEMM
     with torch.no_grad():
-        assert (_fused(act, x, weight, b, case["strides"] + case["dilation"]) is None) == pointwise
+        sizes = (x.shape[0],) + (x.shape[1:-1] if case["channels_last"] else x.shape[2:])
+        fusable = _fusable(sizes, tuple(weight.shape), case["strides"], case["dilation"], case["groups"], "cpu", x.dtype)
+        assert (fusable and _fused(act, x, weight, b) is not None) == (not pointwise)
         fused = conv(x, weight, b, pads=case["pads"], strides=case["strides"], dilation_rate=case["dilation"],
                      groups=case["groups"], channels_last=case["channels_last"], activation=act)
         after = act(_call(case, x, weight, b))
@@ -198,13 +200,12 @@ def test_activation_falls_back_where_a_gradient_flows(case):
     act = activations.get("relu")
     _, _, _, x, weight, bias = _inputs(case, torch.float64)
     inputs = [t.requires_grad_() for t in (x, weight, bias)]
-    steps = case["strides"] + case["dilation"]
-    assert _fused(act, x.float(), weight.float(), bias.float(), steps) is None  # float32 with grad: kernel, then act
+    assert _fused(act, x.float(), weight.float(), bias.float()) is None  # float32 with grad: kernel, then act
     run = lambda *t: conv(*t, pads=case["pads"], strides=case["strides"], dilation_rate=case["dilation"],
                           groups=case["groups"], channels_last=case["channels_last"], activation=act)
     assert torch.autograd.gradcheck(run, inputs)
     sigmoid = activations.get("sigmoid")  # oneDNN's is 3e-7 off
-    assert _fused(sigmoid, x.detach().float(), weight.detach().float(), None, steps) is None
+    assert _fused(sigmoid, x.detach().float(), weight.detach().float(), None) is None
 
 
 def _poisoned(where: str):
@@ -252,8 +253,8 @@ def test_non_finite_values_propagate_through_fused_activations(name, where):
 def test_fusion_still_runs_on_finite_inputs():
     """The finiteness check must not switch the fast path off where it is safe."""
     x, weight, bias = _poisoned("none")
-    assert _fused(activations.get("relu"), x, weight, bias, (1, 1, 1, 1)) == ("relu", [])
-    assert _fused(activations.get("relu"), _poisoned("nan input")[0], weight, bias, (1, 1, 1, 1)) is None
+    assert _fused(activations.get("relu"), x, weight, bias) == ("relu", [])
+    assert _fused(activations.get("relu"), _poisoned("nan input")[0], weight, bias) is None
 
 
 def test_onednn_detours_apply_only_where_onednn_runs():

@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from .. import activations, ops
+from .. import ops
 from ..geometry import PaddingLike, WindowGeometry, serialize_padding
-from .conv_base import ConvBase
+from .conv_base import ConvBase, Convolve
 from .weights import SpatialFirstKernel
 
 
@@ -72,19 +72,13 @@ class Conv(ConvBase):
         shape = self.kernel_size + (channels // self.groups, self.filters)
         self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        return ops.conv(
-            x,
-            self.kernel,
-            self.bias,
-            pads=self.geometry.pads(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=self.groups,
-            channels_last=self.channels_last,
-            activation=activation,
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = ops.conv_call(
+            sizes, tuple(self.kernel.shape), self.geometry.pads(sizes[1:]), self.strides, self.dilation_rate,
+            self.groups, self.channels_last, device.type, dtype,
         )
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+        return lambda x, activation: run(x, weights["kernel"], weights["bias"], activation)
 
     def _config(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,8 @@ per-weight Keras options come from :class:`~.options.WeightOptions`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import math
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -19,13 +20,17 @@ from .options import WeightOptions
 from .window import WindowLayer
 
 
+#: A convolution resolved for one input shape: ``(x, activation) -> y`` (see :meth:`ConvBase.convolver`).
+Convolve = Callable[[torch.Tensor, "activations.Activation | None"], torch.Tensor]
+
+
 class ConvBase(WeightOptions, WindowLayer):
     """Base of ``Conv``, ``DepthwiseConv``, ``SeparableConv`` and ``ConvTranspose``.
 
     Subclasses set ``weight_roles`` (in Keras's config order), create their
-    weights in ``_add_weights(channels)``, compute the pre-activation output of
-    a ``rank + 2``-d input in ``convolve(x)``, and map input to output channels
-    in ``output_channels``.
+    weights in ``_add_weights(channels)``, resolve their computation on a
+    ``rank + 2``-d input of a given shape in ``convolver(sizes, dtype, device)``,
+    and map input to output channels in ``output_channels``.
     """
 
     extra_batch_dims = True
@@ -98,17 +103,35 @@ class ConvBase(WeightOptions, WindowLayer):
         lead, spatial, channels = self.split_shape(shape)
         return self.join_shape(lead, self.geometry.output_sizes(spatial), self.output_channels(channels))
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        """The output for a ``rank + 2``-d input in the user's layout, ``activation`` applied (``None``: not).
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        """The convolution of ``rank + 2``-d inputs of ``sizes`` (batch, then spatial) in the user's layout.
 
-        ``ops.conv`` fuses some elementwise activations into the kernel, so the
-        activation travels with the convolution instead of following it.
+        It is resolved once per shape (pads, lowering) and returns a function
+        ``(x, activation) -> y`` that reads the weights when it runs and applies
+        ``activation`` (``None``: none): ``ops.conv`` fuses some elementwise
+        activations into the kernel, so the activation travels with the
+        convolution instead of following it.
         """
         raise NotImplementedError
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        x, lead = ops.flatten_batch(x, self.rank + 1)
-        # Softmax-like activations work on the user's last axis of the whole output: applied here.
-        elementwise = self.activation if self.activation.elementwise else None
-        y = self.convolve(x, elementwise)
-        return ops.unflatten_batch(y if elementwise else self.activation(y), lead)
+        return self._plan_call(ops.static_sizes(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Fold extra leading batch dims, convolve (as :meth:`convolver` resolved it), apply the activation."""
+        lead, spatial, _ = self.split_shape(shape)
+        example = shape[len(lead):]
+        convolve = self.convolver((math.prod(lead),) + spatial, dtype, device)
+
+        def step(x: torch.Tensor) -> torch.Tensor:
+            if len(lead) != 1:
+                x = x.reshape((-1,) + example)
+            activation = self.activation
+            # Softmax-like activations work on the user's last axis of the whole output: applied here.
+            elementwise = activation.elementwise
+            y = convolve(x, activation if elementwise else None)
+            if not elementwise:
+                y = activation(y)
+            return y if len(lead) == 1 else y.reshape(lead + y.shape[1:])
+
+        return step

@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from .. import activations, ops
+from .. import ops
 from ..geometry import PaddingLike, WindowGeometry, normalize_positive_int, serialize_padding
-from .conv_base import ConvBase
+from .conv_base import ConvBase, Convolve
 from .weights import DepthwiseKernel
 
 
@@ -30,21 +30,15 @@ class DepthwiseBase(ConvBase):
         shape = self.kernel_size + (channels, self.depth_multiplier)
         self._add_role_weight("depthwise", self.kernel_name, shape, DepthwiseKernel(self.rank, self.depth_multiplier))
 
-    def depthwise(
-        self, x: torch.Tensor, bias: torch.Tensor | None, activation: activations.Activation | None = None
-    ) -> torch.Tensor:
-        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``, then ``activation``."""
-        _, spatial, channels = self.split_shape(ops.static_sizes(x.shape))
-        return ops.conv(
-            x,
-            getattr(self, self.kernel_name),
-            bias,
-            pads=self.geometry.pads(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=channels,
-            channels_last=self.channels_last,
-            activation=activation,
+    def depthwise(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> ops.ConvCall:
+        """The depthwise convolution of ``rank + 2``-d inputs of ``sizes`` (batch, then spatial; in the user's layout).
+
+        As ``ops.conv_call``: ``(x, kernel, bias, activation) -> y``.
+        """
+        kernel = getattr(self, self.kernel_name)
+        return ops.conv_call(
+            sizes, tuple(kernel.shape), self.geometry.pads(sizes[1:]), self.strides, self.dilation_rate,
+            self.input_channels, self.channels_last, device.type, dtype,
         )
 
 
@@ -119,8 +113,10 @@ class DepthwiseConv(DepthwiseBase):
     def _add_weights(self, channels: int) -> None:
         self._add_depthwise_kernel(channels)
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        return self.depthwise(x, self.bias, activation)
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = self.depthwise(sizes, dtype, device)
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+        return lambda x, activation: run(x, weights["kernel"], weights["bias"], activation)
 
     def _config(self) -> dict[str, Any]:
         return {

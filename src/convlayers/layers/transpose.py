@@ -15,7 +15,7 @@ from ..geometry import (
     serialize_padding,
 )
 from .base import Shape
-from .conv_base import ConvBase
+from .conv_base import ConvBase, Convolve
 from .weights import SpatialFirstKernel
 
 
@@ -126,19 +126,18 @@ class ConvTranspose(ConvBase):
         shape = self.kernel_size + (self.filters // self.groups, channels)
         self._add_role_weight("kernel", "kernel", shape, SpatialFirstKernel(self.rank))
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        y = ops.conv_transpose(
-            x,
-            self.kernel,
-            self.bias,
-            windows=self.geometry.windows(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=self.groups,
-            channels_last=self.channels_last,
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = ops.conv_transpose_call(
+            sizes[1:], tuple(self.kernel.shape), self.geometry.windows(sizes[1:]), self.strides, self.dilation_rate,
+            self.groups, self.channels_last,
         )
-        return y if activation is None else activation(y)
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+
+        def convolve(x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+            y = run(x, weights["kernel"], weights["bias"])
+            return y if activation is None else activation(y)
+
+        return convolve
 
     def _config(self) -> dict[str, Any]:
         config = {

@@ -7,9 +7,9 @@ and nowhere else.
 """
 
 from .blocks import space_to_batch, space_to_depth
-from .conv import conv
+from .conv import ConvCall, conv, conv_call
 from .crop_pad import crop, zero_pad
-from .conv_transpose import conv_transpose
+from .conv_transpose import ConvTransposeCall, conv_transpose, conv_transpose_call
 from .layout import flatten_batch, static_sizes, torch_pad_order, unflatten_batch
 from .pool import average_pool, global_average_pool, global_max_pool, max_pool
 from .resample import upsample
@@ -20,7 +20,11 @@ __all__ = [
     "zero_pad",
     "average_pool",
     "conv",
+    "conv_call",
+    "ConvCall",
     "conv_transpose",
+    "conv_transpose_call",
+    "ConvTransposeCall",
     "flatten_batch",
     "global_average_pool",
     "global_max_pool",

@@ -175,3 +175,28 @@ def _fastest(
     symmetric = tuple(min(pair) for pair in pads)
     extra = tuple((b - m, e - m) for (b, e), m in zip(pads, symmetric))
     return Plan(rank, symmetric, extra, None)
+
+
+def runs_onednn(batch: int, channels: int, spatial: tuple[int, ...], kernel_size: tuple[int, ...], groups: int) -> bool:
+    """Whether torch's own CPU float32 convolution of this shape runs oneDNN rather than its native kernel.
+
+    torch (``use_mkldnn`` in ATen's ``Convolution.cpp``) keeps one-example,
+    ungrouped convolutions with windows at most 3 wide in a dim and inputs of
+    at most 20480 elements (counting ``N * C`` and the first two spatial dims;
+    1-D runs as ``(1, L)``) on its native kernel, which is faster there. A
+    fused activation always runs oneDNN, so it is only taken where torch would
+    run oneDNN anyway: elsewhere it costs more than it saves (``1x8x8x4``, 3x3
+    to 8 channels: 6 us native, 35 us fused), and its sums would round
+    differently from the unfused call's.
+
+    >>> runs_onednn(1, 4, (8, 8), (3, 3), 1), runs_onednn(2, 4, (8, 8), (3, 3), 1), runs_onednn(1, 64, (56, 56), (3, 3), 1)
+    (False, True, True)
+    """
+    if len(spatial) == 1:
+        spatial, kernel_size = (1,) + spatial, (1,) + kernel_size
+    return (
+        groups > 1
+        or batch > 1
+        or (kernel_size[-1] > 3 and kernel_size[-2] > 3)
+        or batch * channels * spatial[0] * spatial[1] > 20480
+    )
