@@ -122,16 +122,18 @@ class ConvBase(WeightOptions, WindowLayer):
         lead, spatial, _ = self.split_shape(shape)
         example = shape[len(lead):]
         convolve = self.convolver((math.prod(lead),) + spatial, dtype, device)
+        linear = activations.get(None)
 
         def step(x: torch.Tensor) -> torch.Tensor:
             if len(lead) != 1:
                 x = x.reshape((-1,) + example)
             activation = self.activation
-            # Softmax-like activations work on the user's last axis of the whole output: applied here.
-            elementwise = activation.elementwise
-            y = convolve(x, activation if elementwise else None)
-            if not elementwise:
-                y = activation(y)
+            if activation is linear:  # the identity, skipped
+                y = convolve(x, None)
+            elif activation.elementwise:
+                y = convolve(x, activation)
+            else:  # softmax-like activations work on the user's last axis of the whole output: applied here
+                y = activation(convolve(x, None))
             return y if len(lead) == 1 else y.reshape(lead + y.shape[1:])
 
         return step

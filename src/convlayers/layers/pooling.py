@@ -40,8 +40,8 @@ class Pooling(WindowLayer):
     (``ceil(n / s)`` for ``'same'``).
     """
 
-    #: The functional kernel: ``ops.max_pool`` or ``ops.average_pool``.
-    pool_op: Callable[..., torch.Tensor]
+    #: The reduction, as ``ops.pool_call`` names it: ``'max'`` or ``'average'``.
+    pool_kind: str
 
     def __init__(
         self,
@@ -70,14 +70,13 @@ class Pooling(WindowLayer):
         return f"pool_size={self.pool_size[axis]}"
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        return self.pool_op(
-            x,
-            pool_size=self.pool_size,
-            strides=self.strides,
-            pads=self.geometry.pads(spatial),
-            channels_last=self.channels_last,
-        )
+        return self._plan_call(ops.static_sizes(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``ops.pool_call`` for this shape: pads and torch's pooling plan resolved once."""
+        _, spatial, _ = self.split_shape(shape)
+        pads = self.geometry.pads(spatial)
+        return ops.pool_call(self.pool_kind, spatial, self.pool_size, self.strides, pads, self.channels_last, dtype, device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
@@ -110,7 +109,7 @@ class MaxPooling(Pooling):
     [2.0, 3.0]
     """
 
-    pool_op = staticmethod(ops.max_pool)
+    pool_kind = "max"
 
 
 class AveragePooling(Pooling):
@@ -121,7 +120,7 @@ class AveragePooling(Pooling):
     [1.5, 3.0]
     """
 
-    pool_op = staticmethod(ops.average_pool)
+    pool_kind = "average"
 
 
 class MaxPooling1D(MaxPooling):

@@ -99,7 +99,12 @@ def conv_call(
     """
     batch, spatial, kernel = sizes[0], sizes[1:], weight_shape[2:]
     rank = len(strides)
-    p = plan(spatial, kernel, pads, strides, dilation_rate, groups, channels_last, device, str(dtype).removeprefix("torch."))
+    cpu_float32 = device == "cpu" and dtype == torch.float32
+    onednn = runs_onednn(batch, weight_shape[1] * groups, spatial, kernel, groups)
+    p = plan(
+        spatial, kernel, pads, strides, dilation_rate, groups, channels_last, device, str(dtype).removeprefix("torch."),
+        cpu_float32 and not onednn,  # native: torch runs its own kernel
+    )
     lifted = p.rank > rank
     if lifted:
         # (N, C, L) as (N, C, 1, L): a view, in channels_last memory when the user's layout is.
@@ -111,7 +116,8 @@ def conv_call(
     window = None if p.window is None else (
         (slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in p.window)
     )
-    fusable = _fusable(sizes, weight_shape, strides, dilation_rate, groups, device, dtype)
+    # 1x1 unstrided: torch may run those as a GEMM (one thread, batch < 16), whose sums round differently
+    fusable = cpu_float32 and _MKLDNN and onednn and not all(n == 1 for n in kernel + strides + dilation_rate)
     convolve, padding = _CONV[p.rank], p.padding
 
     def run(
@@ -142,36 +148,6 @@ def conv_call(
         return y.movedim(1, -1) if channels_last else y
 
     return run
-
-
-def _fusable(
-    sizes: tuple[int, ...],
-    weight_shape: tuple[int, ...],
-    strides: tuple[int, ...],
-    dilation_rate: tuple[int, ...],
-    groups: int,
-    device: str,
-    dtype: torch.dtype,
-) -> bool:
-    """Whether a convolution of these shapes may run with a fused activation (the checks :func:`_fused` leaves out).
-
-    Not 1x1 unstrided kernels: torch may run those as a GEMM (one thread, batch
-    < 16), whose sums round differently; nor where torch runs its own kernel
-    (:func:`~.lowering.runs_onednn`).
-
-    >>> _fusable((2, 8, 8), (4, 3, 3, 3), (1, 1), (1, 1), 1, "cpu", torch.float32)
-    True
-    >>> _fusable((1, 8, 8), (4, 3, 3, 3), (1, 1), (1, 1), 1, "cpu", torch.float32)  # torch's native kernel
-    False
-    """
-    kernel = weight_shape[2:]
-    return (
-        device == "cpu"
-        and dtype == torch.float32
-        and _MKLDNN
-        and not all(n == 1 for n in kernel + strides + dilation_rate)
-        and runs_onednn(sizes[0], weight_shape[1] * groups, sizes[1:], kernel, groups)
-    )
 
 
 def _fused(
