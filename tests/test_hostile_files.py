@@ -13,7 +13,6 @@ import json
 import os
 import pstats
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import torch
 
 import convlayers
 import hostile

@@ -11,7 +11,6 @@ the same weights and sees the same input and upstream gradient.
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import numpy as np

@@ -231,3 +231,16 @@ def test_layers_compute_the_same_after_a_spec_round_trip():
     clone.set_weights(layer.get_weights())
     torch.testing.assert_close(clone(x), y, rtol=0, atol=0)
     assert isinstance(layers.get_layer_class("SeparableConv2D")(4, 3), convlayers.SeparableConv2D)
+
+
+def test_activation_may_be_replaced_as_keras_users_do_and_other_arguments_may_not():
+    """``model.layers[-1].activation = None`` (logits for Grad-CAM and the like) is a Keras idiom."""
+    layer = convlayers.Dense(3, activation="softmax")
+    x = torch.randn(2, 4)
+    assert torch.allclose(layer(x).sum(1), torch.ones(2))
+    layer.activation = None
+    assert layer.spec.activation.name == "linear" and not torch.allclose(layer(x).sum(1), torch.ones(2))
+    with pytest.raises(ValueError, match="Dense 'dense.*': invalid `activation`"):
+        layer.activation = "no_such_activation"
+    with pytest.raises(AttributeError):
+        layer.units = 5

@@ -62,6 +62,8 @@ class Argument:
         in_config: whether a canonical value is written to the config (Keras omits some at their default).
         in_repr: whether the layer's ``repr`` shows it.
         show: canonical value -> what the ``repr`` shows.
+        settable: whether ``layer.<name> = value`` may replace it after construction (Keras users
+            set ``layer.activation = None`` to get logits); the others are fixed with the weights.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Argument:
     in_config: Callable[[Any], bool] = _always
     in_repr: bool = False
     show: Callable[[Any], Any] = _same
+    settable: bool = False
 
 
 def positive_int(name: str, default: Any = REQUIRED, *, in_repr: bool = True) -> Argument:
@@ -135,6 +138,7 @@ ACTIVATION = Argument(
     activations.serialize,
     in_repr=True,
     show=activations.serialize,
+    settable=True,
 )
 USE_BIAS = Argument("use_bias", True, lambda value, c: bool(value))
 ACTIVITY_REGULARIZER = Argument(
@@ -252,11 +256,19 @@ class _ConstructorSignature:
         return owner.arguments.signature
 
 
-def _spec_property(name: str, spec_type: type) -> property:
+def _spec_property(row: Argument, spec_type: type) -> property:
+    name = row.name
     doc = f"The canonical ``{name}`` (read from ``spec``)."
-    if name in {f.name for f in fields(spec_type)}:
-        return property(lambda self: getattr(self.spec, name), doc=doc)  # a plain read (torch.compile traces it)
-    return property(lambda self: self.spec.value(name), doc=doc)
+    if name not in {f.name for f in fields(spec_type)}:
+        return property(lambda self: self.spec.value(name), doc=doc)
+
+    def set_value(self: Any, value: Any) -> None:
+        context = Context(self.owner, self.rank, {}, self.resolve_option)
+        self.spec = replace(self.spec, **{name: row.normalize(value, context)})
+        self._call_plans.clear()  # steps resolved from the old spec
+
+    # A plain read (torch.compile traces it); settable rows replace the spec.
+    return property(lambda self: getattr(self.spec, name), set_value if row.settable else None, doc=doc)
 
 
 class DeclaredArguments:
@@ -283,9 +295,9 @@ class DeclaredArguments:
         super().__init_subclass__(**kwargs)
         if "arguments" not in cls.__dict__:
             return
-        for name in cls.arguments.names:
-            if name not in cls._base_rows and not any(name in klass.__dict__ for klass in cls.__mro__):
-                setattr(cls, name, _spec_property(name, cls.spec_type))
+        for row in cls.arguments.rows:
+            if row.name not in cls._base_rows and not any(row.name in klass.__dict__ for klass in cls.__mro__):
+                setattr(cls, row.name, _spec_property(row, cls.spec_type))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         values, rest = self.arguments.bind(type(self).__name__, args, kwargs)

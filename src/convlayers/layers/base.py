@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from contextlib import nullcontext
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -28,8 +27,13 @@ Shape = tuple[int | None, ...]
 
 _KERAS_KWARGS = frozenset({"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast"})
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
-#: How many checked input shapes a layer remembers (see ``Layer._remember_valid``).
-_VALID_SHAPES_KEPT = 16
+#: How many call steps (one per input shape, dtype and device) a layer keeps (see ``Layer._prepare_call``).
+_PLANS_KEPT = 16
+
+
+def _recording() -> bool:
+    """Whether ``torch.compile`` or ``torch.jit.trace`` is recording the current call (then no step is cached)."""
+    return torch.compiler.is_compiling() or torch.jit.is_tracing()
 
 
 def snake_case(name: str) -> str:
@@ -126,7 +130,7 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         self._build_input_shape: Shape | None = None
         #: Where `add_weight` creates weights while `build` runs (None: torch's default device).
         self._weights_device: torch.device | None = None
-        self._valid_shapes: set[Shape] = set()
+        self._call_plans: dict[tuple[Any, ...], Callable[[torch.Tensor], torch.Tensor]] = {}
         self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
         self._initial_weights = kwargs.get("weights")
 
@@ -300,34 +304,84 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         A layer that computes refuses complex inputs with a ``TypeError``. A
         bfloat16 layer returns NumPy callers float32 arrays (NumPy has no bfloat16;
         every value is exact).
+
+        The first call on an input shape, dtype and device checks the input,
+        builds the layer if needed and resolves the call into a step (cast,
+        pads, lowering: :meth:`_plan_call`); later calls look the step up and
+        run it.
         """
-        is_tensor = isinstance(inputs, torch.Tensor)
-        x = inputs if is_tensor else arrays.to_tensor(inputs, self.owner)
-        if self.casts_inputs and x.dtype != self._dtype_policy.compute_torch_dtype:
-            arrays.check_real(x, self.owner)
-            x = x.to(self._dtype_policy.compute_torch_dtype)
-        shape = ops.static_sizes(x.shape)
-        if not self.built:
-            self.build(shape, device=x.device)
-        elif shape not in self._valid_shapes:
-            self._check_input_shape(shape)
-            self._remember_valid(shape)
-        with nullcontext() if is_tensor else torch.no_grad():
-            y = self._call_in_policy(x)
-            if self.activity_regularizer:
-                self._activity_losses = [self.activity_regularizer(y)]
-            elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
-                self._activity_losses = []
-        if is_tensor:
-            return y
+        if not isinstance(inputs, torch.Tensor):
+            return self._forward_array(inputs)
+        key = (inputs.shape, inputs.dtype, inputs.device, self._dtype_policy)
+        step = None if _recording() else self._call_plans.get(key)
+        if step is None:
+            step = self._prepare_call(inputs)
+        y = step(inputs)
+        if self.activity_regularizer:
+            self._activity_losses = [self.activity_regularizer(y)]
+        elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
+            self._activity_losses = []
+        return y
+
+    def _forward_array(self, inputs: Any) -> np.ndarray:
+        """:meth:`forward` for a NumPy array (or nested lists): no gradient, a new array out."""
+        x = arrays.to_tensor(inputs, self.owner)
+        with torch.no_grad():
+            y = self.forward(x)
         # A layer may return a view of its input (cropping does); a NumPy caller gets a
         # new array, as from Keras, never one that aliases the array it passed in.
         if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
             y = y.clone()
         return arrays.to_numpy(y)
 
-    def _call_in_policy(self, x: torch.Tensor) -> torch.Tensor:
-        """``call(x)`` in the policy's compute dtype (``x`` is already in it).
+    def _prepare_call(self, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Check ``x``'s shape (building the layer on the first call) and return the step that computes it.
+
+        The step is remembered under ``x``'s shape, dtype and device and the
+        layer's dtype policy, except while ``torch.jit.trace`` or ``torch.compile``
+        records: a trace records the step's torch ops for its own input and
+        keeps nothing. A few steps are kept (a model sees one or two shapes);
+        beyond that the cache starts over, bounding its memory. A bad shape
+        raises here, every time: it is never remembered.
+        """
+        policy = self._dtype_policy
+        key = (x.shape, x.dtype, x.device, policy)
+        compute = policy.compute_torch_dtype
+        cast = self.casts_inputs and x.dtype != compute
+        if cast:
+            arrays.check_real(x, self.owner)
+        shape = ops.static_sizes(x.shape)
+        if not self.built:
+            self.build(shape, device=x.device)
+        else:
+            self._check_input_shape(shape)
+        dtype = compute if cast else x.dtype
+        run = self._plan_call(shape, dtype, x.device)
+        if policy.is_mixed and self.casts_inputs:
+            run = self._in_policy(run, compute)
+        step = (lambda t: run(t.to(dtype))) if cast else run
+        if not _recording():
+            if len(self._call_plans) >= _PLANS_KEPT:
+                self._call_plans.clear()
+            self._call_plans[key] = step
+        return step
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The computation of :meth:`call` for inputs of ``shape`` (checked), ``dtype`` and ``device``.
+
+        Layers whose call resolves pads, layouts or a lowering per shape
+        override this to do that work once and return a function that only
+        runs the torch ops. The step may keep only what ``shape``, ``dtype``,
+        ``device`` and the layer's fixed configuration determine: weights,
+        ``training`` and ``activation`` are read when it runs, so new weights
+        (``set_weights``, ``load_state_dict``) and mode switches take effect.
+        """
+        return self.call
+
+    def _in_policy(
+        self, run: Callable[[torch.Tensor], torch.Tensor], compute: torch.dtype
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``run`` (a step of :meth:`_plan_call`) under a mixed policy computing in ``compute``.
 
         Under a mixed policy the weights are stored in float32 and ``call`` reads them
         in the compute dtype, as Keras reads variables inside ``call``: each floating
@@ -344,33 +398,27 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         Layers that do not cast their inputs (they move data, or cast in their own
         ``call``) keep their own dtype rules.
         """
-        policy = self._dtype_policy
-        if not (policy.is_mixed and self.casts_inputs):
-            return self.call(x)
         stored = self._parameters
-        compute = policy.compute_torch_dtype
-        # Only real parameters are swapped, and only those are put back: a concurrent call
-        # that finds this call's casts in place leaves them alone instead of keeping them.
-        originals = {name: p for name, p in stored.items() if isinstance(p, nn.Parameter) and p.is_floating_point()}
-        try:
-            for name, parameter in originals.items():
-                stored[name] = parameter.to(compute)
-            with torch.autocast(x.device.type, dtype=compute):
-                y = self.call(x)
-        finally:
-            stored.update(originals)
-        return y.to(compute) if y.is_floating_point() else y
 
-    def _remember_valid(self, shape: Shape) -> None:
-        """Note that ``shape`` passed :meth:`_check_input_shape`, so repeated calls skip the check.
+        def run_in_policy(x: torch.Tensor) -> torch.Tensor:
+            # Only real parameters are swapped, and only those are put back: a concurrent call
+            # that finds this call's casts in place leaves them alone instead of keeping them.
+            originals = {name: p for name, p in stored.items() if isinstance(p, nn.Parameter) and p.is_floating_point()}
+            try:
+                for name, parameter in originals.items():
+                    stored[name] = parameter.to(compute)
+                with torch.autocast(x.device.type, dtype=compute):
+                    y = run(x)
+            finally:
+                stored.update(originals)
+            return y.to(compute) if y.is_floating_point() else y
 
-        The check depends only on the input shape and the layer's fixed
-        configuration and weights. A few shapes are kept (a model sees one or
-        two); beyond that the set starts over, bounding its memory.
-        """
-        if len(self._valid_shapes) >= _VALID_SHAPES_KEPT:
-            self._valid_shapes.clear()
-        self._valid_shapes.add(shape)
+        return run_in_policy
+
+    def __getstate__(self) -> dict[str, Any]:
+        """As ``nn.Module``'s, without the call steps: they close over this layer, not over a copy or an unpickled one."""
+        state = super().__getstate__()
+        return {**state, "_call_plans": {}}
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import activations, ops
+from .. import ops
 from .arguments import ArgumentTable, groups, weight_options
-from .conv_base import FILTERS_AND_WINDOW, ConvBase
+from .conv_base import FILTERS_AND_WINDOW, ConvBase, Convolve
 
 
 class Conv(ConvBase):
@@ -41,19 +41,13 @@ class Conv(ConvBase):
         *weight_options(("kernel", "glorot_uniform"), ("bias", "zeros")),
     )
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        return ops.conv(
-            x,
-            self.kernel,
-            self.bias,
-            pads=self.geometry.pads(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=self.groups,
-            channels_last=self.channels_last,
-            activation=activation,
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = ops.conv_call(
+            sizes, tuple(self.kernel.shape), self.geometry.pads(sizes[1:]), self.strides, self.dilation_rate,
+            self.groups, self.channels_last, device.type, dtype,
         )
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+        return lambda x, activation: run(x, weights["kernel"], weights["bias"], activation)
 
 
 class Conv1D(Conv):

@@ -8,7 +8,8 @@ lists its weights.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Callable
 
 import torch
 
@@ -27,12 +28,16 @@ DILATION_RATE = int_tuple("dilation_rate", 1, in_repr=False)
 #: The leading rows of ``Conv`` and ``SeparableConv``: Keras's ``filters`` through ``dilation_rate``.
 FILTERS_AND_WINDOW = (FILTERS, KERNEL_SIZE, STRIDES, padding(), DATA_FORMAT, DILATION_RATE)
 
+#: A convolution resolved for one input shape: ``(x, activation) -> y`` (see :meth:`ConvBase.convolver`).
+Convolve = Callable[[torch.Tensor, "activations.Activation | None"], torch.Tensor]
+
 
 class ConvBase(SpecWeights, DeclaredArguments, WindowLayer):
     """Base of ``Conv``, ``DepthwiseConv``, ``SeparableConv`` and ``ConvTranspose``.
 
-    Subclasses set ``arguments`` and ``spec_kind``, and compute the
-    pre-activation output of a ``rank + 2``-d input in ``convolve(x)``.
+    Subclasses set ``arguments`` and ``spec_kind``, and resolve their
+    computation on a ``rank + 2``-d input of a given shape in
+    ``convolver(sizes, dtype, device)``.
     """
 
     extra_batch_dims = True
@@ -71,17 +76,37 @@ class ConvBase(SpecWeights, DeclaredArguments, WindowLayer):
         lead, spatial, channels = self.split_shape(shape)
         return self.join_shape(lead, self.geometry.output_sizes(spatial), self.output_channels(channels))
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        """The output for a ``rank + 2``-d input in the user's layout, ``activation`` applied (``None``: not).
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        """The convolution of ``rank + 2``-d inputs of ``sizes`` (batch, then spatial) in the user's layout.
 
-        ``ops.conv`` fuses some elementwise activations into the kernel, so the
-        activation travels with the convolution instead of following it.
+        It is resolved once per shape (pads, lowering) and returns a function
+        ``(x, activation) -> y`` that reads the weights when it runs and applies
+        ``activation`` (``None``: none): ``ops.conv`` fuses some elementwise
+        activations into the kernel, so the activation travels with the
+        convolution instead of following it.
         """
         raise NotImplementedError
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        x, lead = ops.flatten_batch(x, self.rank + 1)
-        # Softmax-like activations work on the user's last axis of the whole output: applied here.
-        elementwise = self.activation if self.activation.elementwise else None
-        y = self.convolve(x, elementwise)
-        return ops.unflatten_batch(y if elementwise else self.activation(y), lead)
+        return self._plan_call(ops.static_sizes(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Fold extra leading batch dims, convolve (as :meth:`convolver` resolved it), apply the activation."""
+        lead, spatial, _ = self.split_shape(shape)
+        example = shape[len(lead):]
+        convolve = self.convolver((math.prod(lead),) + spatial, dtype, device)
+        linear = activations.get(None)
+
+        def step(x: torch.Tensor) -> torch.Tensor:
+            if len(lead) != 1:
+                x = x.reshape((-1,) + example)
+            activation = self.activation
+            if activation is linear:  # the identity, skipped
+                y = convolve(x, None)
+            elif activation.elementwise:
+                y = convolve(x, activation)
+            else:  # softmax-like activations work on the user's last axis of the whole output: applied here
+                y = activation(convolve(x, None))
+            return y if len(lead) == 1 else y.reshape(lead + y.shape[1:])
+
+        return step

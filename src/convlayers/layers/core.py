@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -182,7 +182,18 @@ class Dense(SpecWeights, DeclaredArguments, Layer):
         self._add_spec_weights(self.spec.weights(self.input_dim))
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        return self.activation(F.linear(x, self.kernel, self.bias))
+        return self._plan_call(tuple(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``activation(x @ kernel + bias)``, the weights and the activation read at each call."""
+        weights, linear = self._parameters, activations.get(None)
+
+        def step(x: torch.Tensor) -> torch.Tensor:
+            y = F.linear(x, weights["kernel"], weights["bias"])
+            activation = self.activation
+            return y if activation is linear else activation(y)  # the identity, skipped
+
+        return step
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
         """``input_shape`` with the last axis replaced by ``units``."""

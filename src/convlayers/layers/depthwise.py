@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import activations, ops
+from .. import ops
 from .arguments import DATA_FORMAT, ArgumentTable, padding, positive_int, weight_options
-from .conv_base import DILATION_RATE, KERNEL_SIZE, STRIDES, ConvBase
+from .conv_base import DILATION_RATE, KERNEL_SIZE, STRIDES, ConvBase, Convolve
 
 DEPTH_MULTIPLIER = positive_int("depth_multiplier", 1)
 
@@ -21,21 +21,14 @@ class DepthwiseBase(ConvBase):
         """Keras calls it ``kernel`` in depthwise layers and ``depthwise_kernel`` in separable ones."""
         return self.kernel if self.spec_kind == "depthwise" else self.depthwise_kernel
 
-    def depthwise(
-        self, x: torch.Tensor, bias: torch.Tensor | None, activation: activations.Activation | None = None
-    ) -> torch.Tensor:
-        """The depthwise convolution of a ``rank + 2``-d ``x`` (in the user's layout), plus ``bias``, then ``activation``."""
-        _, spatial, channels = self.split_shape(ops.static_sizes(x.shape))
-        return ops.conv(
-            x,
-            self._depthwise_kernel(),
-            bias,
-            pads=self.geometry.pads(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=channels,
-            channels_last=self.channels_last,
-            activation=activation,
+    def depthwise(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> ops.ConvCall:
+        """The depthwise convolution of ``rank + 2``-d inputs of ``sizes`` (batch, then spatial; in the user's layout).
+
+        As ``ops.conv_call``: ``(x, kernel, bias, activation) -> y``.
+        """
+        return ops.conv_call(
+            sizes, tuple(self._depthwise_kernel().shape), self.geometry.pads(sizes[1:]), self.strides,
+            self.dilation_rate, self.input_channels, self.channels_last, device.type, dtype,
         )
 
 
@@ -84,8 +77,10 @@ class DepthwiseConv(DepthwiseBase):
         config_first=("depth_multiplier",),
     )
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        return self.depthwise(x, self.bias, activation)
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = self.depthwise(sizes, dtype, device)
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+        return lambda x, activation: run(x, weights["kernel"], weights["bias"], activation)
 
 
 class DepthwiseConv1D(DepthwiseConv):

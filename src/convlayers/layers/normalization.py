@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -131,22 +131,34 @@ class BatchNormalization(TrainingDependentLayer):
             self.add_weight(name, shape, initializer=initializer, trainable=False)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        axis = self._feature_axis(x.ndim)
-        reduce = [d for d in range(x.ndim) if d != axis]
-        if self.training and self.trainable:
-            variance, mean = torch.var_mean(x, dim=reduce, correction=0)
-            with torch.no_grad():
-                for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-                    moving.copy_(moving * self.momentum + batch.to(moving.dtype) * (1.0 - self.momentum))
-        else:
-            mean, variance = self.moving_mean, self.moving_variance
-        broadcast = [1] * x.ndim
+        return self._plan_call(tuple(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The normalization of inputs of rank ``len(shape)``: the axes resolved once; mode and weights read per call."""
+        ndim = len(shape)
+        axis = self._feature_axis(ndim)
+        reduce = [d for d in range(ndim) if d != axis]
+        broadcast = [1] * ndim
         broadcast[axis] = -1
-        factor = torch.rsqrt(variance + self.epsilon)
-        if self.gamma is not None:
-            factor = factor * self.gamma
-        y = (x - mean.reshape(broadcast)) * factor.reshape(broadcast)
-        return y + self.beta.reshape(broadcast) if self.beta is not None else y
+        weights, buffers = self._parameters, self._buffers  # read at each call: new weights take effect
+
+        def step(x: torch.Tensor) -> torch.Tensor:
+            moving_mean, moving_variance = buffers["moving_mean"], buffers["moving_variance"]
+            if self.training and self.trainable:
+                variance, mean = torch.var_mean(x, dim=reduce, correction=0)
+                with torch.no_grad():
+                    for moving, batch in ((moving_mean, mean), (moving_variance, variance)):
+                        moving.copy_(moving * self.momentum + batch.to(moving.dtype) * (1.0 - self.momentum))
+            else:
+                mean, variance = moving_mean, moving_variance
+            gamma, beta = weights["gamma"], weights["beta"]
+            factor = torch.rsqrt(variance + self.epsilon)
+            if gamma is not None:
+                factor = factor * gamma
+            y = (x - mean.reshape(broadcast)) * factor.reshape(broadcast)
+            return y + beta.reshape(broadcast) if beta is not None else y
+
+        return step
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
         """The input shape, unchanged."""

@@ -35,8 +35,6 @@ class Pooling(DeclaredArguments, WindowLayer):
     (``ceil(n / s)`` for ``'same'``).
     """
 
-    #: The functional kernel: ``ops.max_pool`` or ``ops.average_pool``.
-    pool_op: Callable[..., torch.Tensor]
     spec_type = PoolSpec
     spec: PoolSpec
     arguments = ArgumentTable(
@@ -56,14 +54,13 @@ class Pooling(DeclaredArguments, WindowLayer):
         return f"pool_size={self.pool_size[axis]}"
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        return self.pool_op(
-            x,
-            pool_size=self.pool_size,
-            strides=self.strides,
-            pads=self.geometry.pads(spatial),
-            channels_last=self.channels_last,
-        )
+        return self._plan_call(ops.static_sizes(x.shape), x.dtype, x.device)(x)
+
+    def _plan_call(self, shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``ops.pool_call`` for this shape: pads and torch's pooling plan resolved once."""
+        _, spatial, _ = self.split_shape(shape)
+        pads = self.geometry.pads(spatial)
+        return ops.pool_call(self.spec_kind, spatial, self.pool_size, self.strides, pads, self.channels_last, dtype, device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The output shape for ``input_shape`` (``None`` dims stay unknown)."""
@@ -82,7 +79,6 @@ class MaxPooling(Pooling):
     """
 
     spec_kind = "max"
-    pool_op = staticmethod(ops.max_pool)
 
 
 class AveragePooling(Pooling):
@@ -94,7 +90,6 @@ class AveragePooling(Pooling):
     """
 
     spec_kind = "average"
-    pool_op = staticmethod(ops.average_pool)
 
 
 class MaxPooling1D(MaxPooling):

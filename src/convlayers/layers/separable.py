@@ -6,7 +6,7 @@ import torch
 
 from .. import activations, ops
 from .arguments import ArgumentTable, weight_options
-from .conv_base import FILTERS_AND_WINDOW
+from .conv_base import FILTERS_AND_WINDOW, Convolve
 from .depthwise import DEPTH_MULTIPLIER, DepthwiseBase
 
 
@@ -44,19 +44,20 @@ class SeparableConv(DepthwiseBase):
         config_first=("depth_multiplier",),
     )
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
         ones = (1,) * self.rank
-        return ops.conv(
-            self.depthwise(x, None),
-            self.pointwise_kernel,
-            self.bias,
-            pads=((0, 0),) * self.rank,
-            strides=ones,
-            dilation_rate=ones,
-            groups=1,
-            channels_last=self.channels_last,
-            activation=activation,
+        depthwise = self.depthwise(sizes, dtype, device)
+        pointwise = ops.conv_call(
+            sizes[:1] + self.geometry.output_sizes(sizes[1:]), tuple(self.pointwise_kernel.shape), ((0, 0),) * self.rank,
+            ones, ones, 1, self.channels_last, device.type, dtype,
         )
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+
+        def run(x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+            y = depthwise(x, weights["depthwise_kernel"], None, None)
+            return pointwise(y, weights["pointwise_kernel"], weights["bias"], activation)
+
+        return run
 
 
 class SeparableConv1D(SeparableConv):

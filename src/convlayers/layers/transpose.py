@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from .. import activations, ops
-from dataclasses import replace
-
 from ..geometry import OutputSize, normalize_transpose_padding
 from .arguments import DATA_FORMAT, OUTPUT_PADDING, ArgumentTable, groups, padding, weight_options
 from .base import Shape
-from .conv_base import DILATION_RATE, FILTERS, KERNEL_SIZE, STRIDES, ConvBase
+from .conv_base import DILATION_RATE, FILTERS, KERNEL_SIZE, STRIDES, ConvBase, Convolve
 
 
 #: Keras's 'valid' and 'same', explicit crops, or Keras 1's requested sizes (:class:`~convlayers.geometry.OutputSize`).
@@ -95,19 +95,18 @@ class ConvTranspose(ConvBase):
                     f"Received input shape {shape}."
                 )
 
-    def convolve(self, x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
-        _, spatial, _ = self.split_shape(ops.static_sizes(x.shape))
-        y = ops.conv_transpose(
-            x,
-            self.kernel,
-            self.bias,
-            windows=self.geometry.windows(spatial),
-            strides=self.strides,
-            dilation_rate=self.dilation_rate,
-            groups=self.groups,
-            channels_last=self.channels_last,
+    def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
+        run = ops.conv_transpose_call(
+            sizes[1:], tuple(self.kernel.shape), self.geometry.windows(sizes[1:]), self.strides, self.dilation_rate,
+            self.groups, self.channels_last,
         )
-        return y if activation is None else activation(y)
+        weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
+
+        def convolve(x: torch.Tensor, activation: activations.Activation | None) -> torch.Tensor:
+            y = run(x, weights["kernel"], weights["bias"])
+            return y if activation is None else activation(y)
+
+        return convolve
 
 
 class Conv1DTranspose(ConvTranspose):

@@ -7,11 +7,11 @@ and nowhere else.
 """
 
 from .blocks import space_to_batch, space_to_depth
-from .conv import conv
+from .conv import ConvCall, conv, conv_call
 from .crop_pad import crop, zero_pad
-from .conv_transpose import conv_transpose
+from .conv_transpose import ConvTransposeCall, conv_transpose, conv_transpose_call
 from .layout import flatten_batch, static_sizes, torch_pad_order, unflatten_batch
-from .pool import average_pool, global_average_pool, global_max_pool, max_pool
+from .pool import average_pool, global_average_pool, global_max_pool, max_pool, pool_call
 from .resample import upsample
 
 __all__ = [
@@ -20,11 +20,16 @@ __all__ = [
     "zero_pad",
     "average_pool",
     "conv",
+    "conv_call",
+    "ConvCall",
     "conv_transpose",
+    "conv_transpose_call",
+    "ConvTransposeCall",
     "flatten_batch",
     "global_average_pool",
     "global_max_pool",
     "max_pool",
+    "pool_call",
     "space_to_batch",
     "space_to_depth",
     "static_sizes",

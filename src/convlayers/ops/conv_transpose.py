@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from ..geometry import Windows, conv_transpose_natural_size
 from .layout import channels_first, dodge_narrow_fault, narrow_fault, static_sizes, torch_pad_order, user_layout
+from .memo import per_shape
 
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _CONV = {2: F.conv2d, 3: F.conv3d}
@@ -97,21 +98,50 @@ def conv_transpose(
     >>> y.flatten().tolist()  # natural [1, 1, 2, 1, 1], then a zero past its end
     [1.5, 1.5, 2.5, 1.5, 1.5, 0.5]
     """
-    x = channels_first(x, channels_last)
+    spatial = static_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
+    run = conv_transpose_call(spatial, tuple(weight.shape), windows, strides, dilation_rate, groups, channels_last)
+    return run(x, weight, bias)
+
+
+#: A transposed convolution specialised to one input shape: ``(x, weight, bias) -> y``, in the user's layout.
+ConvTransposeCall = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+
+
+@per_shape(maxsize=1024)
+def conv_transpose_call(
+    spatial: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    windows: Windows,
+    strides: tuple[int, ...],
+    dilation_rate: tuple[int, ...],
+    groups: int,
+    channels_last: bool,
+) -> ConvTransposeCall:
+    """:func:`conv_transpose` for inputs of ``spatial`` sizes, resolved once: the returned function runs the torch ops.
+
+    >>> run = conv_transpose_call((2,), (1, 1, 3), ((0, 6),), (2,), (1,), 1, False)
+    >>> run(torch.ones(1, 1, 2), torch.ones(1, 1, 3), torch.tensor([0.5])).flatten().tolist()
+    [1.5, 1.5, 2.5, 1.5, 1.5, 0.5]
+    """
     natural = [
-        conv_transpose_natural_size(n, k, s, d)
-        for n, k, s, d in zip(static_sizes(x.shape[2:]), weight.shape[2:], strides, dilation_rate)
+        conv_transpose_natural_size(n, k, s, d) for n, k, s, d in zip(spatial, weight_shape[2:], strides, dilation_rate)
     ]
     plan = lowering(natural, windows, strides, dilation_rate)
     # The input gradient is a forward convolution of the upstream gradient into x's shape; where
     # oneDNN's kernel would get that wrong, the custom backward routes around it.
-    if plan.exact and not narrow_fault(weight.shape[1] * groups, x.shape[-1], strides[-1]):
-        y = _torch_conv_transpose(x, weight, bias, plan, strides, dilation_rate, groups)
-    elif torch.jit.is_tracing():  # TorchScript cannot record a custom Function with non-tensor arguments
-        y = _window(x, weight, bias, plan, strides, dilation_rate, groups)
-    else:
-        y = _Window.apply(x, weight, bias, plan, natural, windows, strides, dilation_rate, groups)
-    return user_layout(y, channels_last)
+    own = plan.exact and not narrow_fault(weight_shape[1] * groups, spatial[-1], strides[-1])
+
+    def run(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        x = channels_first(x, channels_last)
+        if own:
+            y = _torch_conv_transpose(x, weight, bias, plan, strides, dilation_rate, groups)
+        elif torch.jit.is_tracing():  # TorchScript cannot record a custom Function with non-tensor arguments
+            y = _window(x, weight, bias, plan, strides, dilation_rate, groups)
+        else:
+            y = _Window.apply(x, weight, bias, plan, natural, windows, strides, dilation_rate, groups)
+        return user_layout(y, channels_last)
+
+    return run
 
 
 def _window(

@@ -13,6 +13,9 @@ only executes it. The choices, each measured with ``python -m bench`` on a
   ``channels_last`` memory (a view); torch's own ``conv1d`` copies such an input
   to ``(N, C, L)`` and runs oneDNN's channels-first kernel: 2.4x slower forward
   and 2.3x slower in training (k3, dilation 4, 64 channels, length 4096).
+  Except where torch runs its native kernel (:func:`runs_onednn`): that one
+  copies either way, and the lift only adds ops (``1x8x4``, k3 to 8
+  channels: 10.5 us lifted, 8.9 us as ``conv1d``).
 - **Asymmetric pads** (TF's ``'same'`` with an even window, ``'causal'``,
   explicit pairs) without a padded copy where that is cheaper: torch pads each
   side by ``p`` and a slice of the output keeps the requested window. That is
@@ -96,8 +99,12 @@ def plan(
     channels_last: bool,
     device: str = "cpu",
     dtype: str = "float32",
+    native: bool = False,
 ) -> Plan:
     """The :class:`Plan` for a convolution of inputs with ``spatial`` sizes, on ``device`` (a type) in ``dtype``.
+
+    ``native``: torch runs its own kernel for this call, not oneDNN's (see
+    :func:`runs_onednn`); then 1-D stays 1-D.
 
     The choices above were measured on CPUs, and stand for every device until
     measured elsewhere; the detours around oneDNN's faults apply only where
@@ -111,7 +118,7 @@ def plan(
     Plan(rank=2, padding=(0, 1), input_pads=None, window=None)
     """
     rank = len(spatial)
-    if rank == 1 and channels_last:
+    if rank == 1 and channels_last and not native:
         lifted = ((1,) + spatial, (1,) + kernel_size, ((0, 0),) + pads, (1,) + strides, (1,) + dilation_rate)
         return plan(*lifted, groups, True, device, dtype)
     fastest = _fastest(spatial, kernel_size, pads, strides, dilation_rate)
@@ -175,3 +182,28 @@ def _fastest(
     symmetric = tuple(min(pair) for pair in pads)
     extra = tuple((b - m, e - m) for (b, e), m in zip(pads, symmetric))
     return Plan(rank, symmetric, extra, None)
+
+
+def runs_onednn(batch: int, channels: int, spatial: tuple[int, ...], kernel_size: tuple[int, ...], groups: int) -> bool:
+    """Whether torch's own CPU float32 convolution of this shape runs oneDNN rather than its native kernel.
+
+    torch (``use_mkldnn`` in ATen's ``Convolution.cpp``) keeps one-example,
+    ungrouped convolutions with windows at most 3 wide in a dim and inputs of
+    at most 20480 elements (counting ``N * C`` and the first two spatial dims;
+    1-D runs as ``(1, L)``) on its native kernel, which is faster there. A
+    fused activation always runs oneDNN, so it is only taken where torch would
+    run oneDNN anyway: elsewhere it costs more than it saves (``1x8x8x4``, 3x3
+    to 8 channels: 6 us native, 35 us fused), and its sums would round
+    differently from the unfused call's.
+
+    >>> runs_onednn(1, 4, (8, 8), (3, 3), 1), runs_onednn(2, 4, (8, 8), (3, 3), 1), runs_onednn(1, 64, (56, 56), (3, 3), 1)
+    (False, True, True)
+    """
+    if len(spatial) == 1:
+        spatial, kernel_size = (1,) + spatial, (1,) + kernel_size
+    return (
+        groups > 1
+        or batch > 1
+        or (kernel_size[-1] > 3 and kernel_size[-2] > 3)
+        or batch * channels * spatial[0] * spatial[1] > 20480
+    )
