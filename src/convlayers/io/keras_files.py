@@ -17,11 +17,12 @@ checked for NaN and infinity, and the real model built and assigned.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
+from .. import keras1
 from ..layers import Layer
 from ..models import Sequential
 from .architecture import build_checked, dry_run, state_bytes
@@ -29,6 +30,7 @@ from .container import ModelFileError, PathLike, as_path
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import sequential_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
+from .legacy import check_backend_matches, is_keras1, weights_backend
 from .limits import MAX_JSON_BYTES, all_finite, check_expansion, hdf5_weights_cap, parse_json
 from .state import check_model
 from .zip_reader import open_archive, read_member
@@ -51,16 +53,19 @@ _FILE_DTYPES = {
 Plan = list[tuple[int, SavedLayer]]  # (position in model.layers, the saved weights for it)
 
 
-def load_keras_model(path: PathLike) -> Sequential:
+def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     """Rebuild a Keras Sequential model file as a convlayers ``Sequential``, weights included.
 
     Reads ``.keras`` files and legacy ``.h5`` files written by Keras 3 or tf.keras 2:
     the same layers (by :func:`~convlayers.layers.get_layer_class`), configs, data
-    formats and weights, so ``model(x)`` gives Keras's output. Raises
+    formats and weights, so ``model(x)`` gives Keras's output. Keras 1 ``model.save``
+    files come back as :mod:`convlayers.keras1` models computing as the backend that
+    trained them (Theano: true convolutions), told by the weights' names; ``backend``
+    (``'tensorflow'`` or ``'theano'``) overrides that. Raises
     ``FileNotFoundError`` for a missing file and :class:`~convlayers.io.ModelFileError`
     (a ``ValueError``) naming the file and the reason otherwise: not a Keras file, a
-    Functional model, a layer class convlayers lacks (named), a Keras 1 or Theano
-    file, weights that do not fit (which layer, which weight, which shapes or dtypes)
+    Functional model, a layer class convlayers lacks (named), a Keras 2 file written
+    on Theano, weights that do not fit (which layer, which weight, which shapes or dtypes)
     or hold NaN or infinity, or a file that asks for more memory than its model needs.
 
     >>> import io, json, tempfile, zipfile, numpy as np, h5py
@@ -86,6 +91,7 @@ def load_keras_model(path: PathLike) -> Sequential:
             with open_archive(source) as archive:
                 config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
                 blueprint, class_names = dry_run(lambda: sequential_from_keras_config(config))
+                architecture = lambda: sequential_from_keras_config(config)[0]  # noqa: E731
                 needed = _needed_bytes(blueprint, source)
                 hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, hdf5_weights_cap(needed, len(blueprint.layers)))
             index = index_hdf5(hdf5)
@@ -99,15 +105,15 @@ def load_keras_model(path: PathLike) -> Sequential:
                     "it is an HDF5 file without a `model_config` attribute, so it holds no architecture. "
                     "If it holds weights only, build the model, then call load_keras_weights(model, path)."
                 )
-            check_writer(index, "/")
             config = parse_json(model_config, "its `model_config` attribute")
-            blueprint, _ = dry_run(lambda: sequential_from_keras_config(config))
-            _needed_bytes(blueprint, source)
             if not index.is_group("/model_weights"):
                 raise ValueError("it has a `model_config` but no `model_weights` group.")
+            architecture = _legacy_architecture(index, config, backend)
+            blueprint = dry_run(architecture)
+            _needed_bytes(blueprint, source)
             plan = _match_in_order(blueprint.layers, read_legacy_layers(index, "/model_weights"))
         arrays = _read_checked(hdf5, blueprint.layers, plan)
-        model, _ = build_checked(lambda: sequential_from_keras_config(config))
+        model = build_checked(architecture)
         _assign(model.layers, plan, arrays)
     except ModelFileError:
         raise
@@ -116,14 +122,17 @@ def load_keras_model(path: PathLike) -> Sequential:
     return model
 
 
-def load_keras_weights(model: Sequential, path: PathLike) -> None:
+def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = None) -> None:
     """Load a Keras weights file into a built convlayers ``Sequential`` of the same architecture.
 
     Takes a Keras 3 ``*.weights.h5`` (or ``.keras``) file, matched to the model's
     layers by Keras's group names (snake_case class names, numbered on repeats), or a
     tf.keras 2 / legacy ``.h5`` (from ``save_weights`` or ``model.save``), matched in
     order: the n-th saved layer with weights to the n-th model layer with weights, as
-    Keras does. Every count, shape and dtype is checked before anything is read, and
+    Keras does. A Keras 1 file (``save_weights`` of Keras 1.x) loads into a
+    :mod:`convlayers.keras1` model in Keras 1's layouts; its weights' names tell the
+    backend that trained them (``backend`` overrides), which the model's layers must
+    compute as. Every count, shape and dtype is checked before anything is read, and
     every value after: on any problem a :class:`~convlayers.io.ModelFileError` names
     the file, layer, weight and what was wrong, and the model is left exactly as it was.
 
@@ -160,13 +169,25 @@ def load_keras_weights(model: Sequential, path: PathLike) -> None:
                 plan = _match_by_key(model.layers, keys, read_keras3_layers(index))
             else:
                 group = _legacy_weights_group(index)
-                check_writer(index, group)
+                if isinstance(model, keras1.Sequential):
+                    check_backend_matches(model.layers, weights_backend(index, group), backend)
+                else:
+                    check_writer(index, group)
                 plan = _match_in_order(model.layers, read_legacy_layers(index, group))
         _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan))
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
         raise ModelFileError(source, _WEIGHTS, str(error)) from error
+
+
+def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> Callable[[], Sequential]:
+    """How to build a legacy ``.h5`` file's model: a Keras 1 model on its training backend, or a Keras 2 one."""
+    if is_keras1(index, config):
+        trained = backend or weights_backend(index, "/model_weights")
+        return lambda: keras1.model_from_config(config, backend=trained)
+    check_writer(index, "/")
+    return lambda: sequential_from_keras_config(config)[0]
 
 
 def _kind(source: Path, what: str) -> str:
