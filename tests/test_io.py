@@ -363,10 +363,10 @@ def test_save_to_a_directory_is_refused_naming_it(tmp_path):
 
 def test_save_errors_name_the_target_not_a_temporary_file(tmp_path):
     layer = built(Conv1D(2, 2), (None, 5, 1))
-    long_name = "m" * 250 + ".st"  # a legal name: its temporary name must be legal too
+    long_name = "m" * 243 + ".safetensors"  # 255 bytes, a legal name: its temporary name must be legal too
     save_model(layer, tmp_path / long_name)
     assert os.listdir(tmp_path) == [long_name]
-    too_long = tmp_path / ("m" * 300)
+    too_long = tmp_path / ("m" * 300 + ".safetensors")
     with pytest.raises(OSError, match=re.escape(f"Cannot save to '{too_long}': File name too long")) as error:
         save_model(layer, too_long)
     assert error.value.errno == errno.ENAMETOOLONG and ".tmp" not in str(error.value)

@@ -407,6 +407,14 @@ def test_a_config_value_convlayers_does_not_take(tmp_path):
         load_keras_model(path)
 
 
+def test_keras_3_15_batch_renormalization_keys():
+    # Keras 3.15 writes renorm settings on every BatchNormalization; off, they change nothing.
+    config = {"axis": -1, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
+    assert translate_layer_config("BatchNormalization", config) == {"axis": -1}
+    with pytest.raises(ValueError, match="convlayers takes `renorm` only as False on BatchNormalization. Received: renorm=True."):
+        translate_layer_config("BatchNormalization", {**config, "renorm": True})
+
+
 # -- the translation table -------------------------------------------------------------------------
 def test_tf_keras_2_keys_keras_3_rejects_are_dropped():
     base = {"kernel_size": [3], "groups": 1}

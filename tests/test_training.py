@@ -413,14 +413,14 @@ def test_early_stopping_needs_a_direction_and_warns_on_missing_metric():
 
 def test_model_checkpoint_saves_best_and_formats_paths(monkeypatch):
     saved = []
-    stopper = callbacks.ModelCheckpoint("ckpt-{epoch:02d}-{val_loss:.1f}", save_best_only=True, save_weights_only=True)
+    stopper = callbacks.ModelCheckpoint("ckpt-{epoch:02d}-{val_loss:.1f}.weights.h5", save_best_only=True, save_weights_only=True)
     monkeypatch.setattr(Sequential, "save_weights", lambda self, path: saved.append(("weights", path)))
     monkeypatch.setattr(Sequential, "save", lambda self, path: saved.append(("model", path)))
     _scripted_fit("val_loss", [3.0, 2.0, 2.5, 1.0], stopper)
-    assert saved == [("weights", "ckpt-01-3.0"), ("weights", "ckpt-02-2.0"), ("weights", "ckpt-04-1.0")]
+    assert saved == [("weights", "ckpt-01-3.0.weights.h5"), ("weights", "ckpt-02-2.0.weights.h5"), ("weights", "ckpt-04-1.0.weights.h5")]
     saved.clear()
-    _scripted_fit("val_loss", [3.0, 4.0], callbacks.ModelCheckpoint("model-{epoch}"))
-    assert saved == [("model", "model-1"), ("model", "model-2")]
+    _scripted_fit("val_loss", [3.0, 4.0], callbacks.ModelCheckpoint("model-{epoch}.keras"))
+    assert saved == [("model", "model-1.keras"), ("model", "model-2.keras")]
 
 
 def test_lambda_callback_and_stop_training():

@@ -1,4 +1,4 @@
-"""Model and weight files: one safetensors file per model, config in its metadata; Keras's files read.
+"""Model and weight files: one safetensors file per model, config in its metadata; Keras's files read and written.
 
 >>> import tempfile, convlayers
 >>> layer = convlayers.Conv2D(2, 3)
@@ -10,7 +10,17 @@ True
 
 from .container import ModelFileError
 from .keras_files import load_keras_model, load_keras_weights
-from .model_file import load_model, save_model
-from .weights_file import load_weights, save_weights
+from .model_file import check_model_suffix, load_model, save_model
+from .weights_file import check_weights_suffix, load_weights, save_weights
 
-__all__ = ["ModelFileError", "load_keras_model", "load_keras_weights", "load_model", "load_weights", "save_model", "save_weights"]
+__all__ = [
+    "ModelFileError",
+    "check_model_suffix",
+    "check_weights_suffix",
+    "load_keras_model",
+    "load_keras_weights",
+    "load_model",
+    "load_weights",
+    "save_model",
+    "save_weights",
+]

@@ -159,8 +159,10 @@ def read_datasets(source: Source, datasets: list[Dataset]) -> list[np.ndarray]:
     ]
 
 
-def h5py_module() -> Any:
+def h5py_module(action: str = "Reading") -> Any:
     """The ``h5py`` module, imported on first use: only Keras files need it.
+
+    ``action`` (``"Reading"``, ``"Writing"``) starts the ``ImportError``'s message when h5py is missing.
 
     >>> h5py_module().__name__
     'h5py'
@@ -169,7 +171,7 @@ def h5py_module() -> Any:
         import h5py as module
     except ImportError as error:
         raise ImportError(
-            "Reading Keras .h5 and .keras files needs h5py: pip install 'convlayers[keras]' (or h5py)."
+            f"{action} Keras .h5 and .keras files needs h5py: pip install 'convlayers[keras]' (or h5py)."
         ) from error
     return module
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..layers import ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
+from ..layers import BatchNormalization, ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
 from ..models import Sequential
 from .architecture import check_entry, check_shape, short
 
@@ -51,6 +51,8 @@ KERAS_CONFIG_RULES: Mapping[type[Layer], KeyRule] = MappingProxyType(
         ConvTranspose: KeyRule(drop=frozenset({"groups"})),
         # Keras 3.13+ saves Dense's quantization settings; None means a plain float layer.
         Dense: KeyRule(inert={"quantization_config": None}),
+        # Keras 3.15 saves batch renormalization's settings; without renorm the other two do nothing.
+        BatchNormalization: KeyRule(drop=frozenset({"renorm_clipping", "renorm_momentum"}), inert={"renorm": False}),
     }
 )
 

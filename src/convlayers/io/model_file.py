@@ -10,7 +10,9 @@ from torch import nn
 
 from ..layers import Layer, deserialize_layer, serialize_layer
 from .architecture import build_checked, check_entry, dry_run
+from .atomic import writable_target
 from .container import ModelFileError, PathLike, as_path, open_file, write_file
+from .keras_writer import KERAS_MODEL_SUFFIXES, save_keras_model
 from .limits import parse_json
 from .state import assign_state, check_fits, check_model, state_tensors
 
@@ -20,9 +22,13 @@ _WHAT = "a model"
 def save_model(model: nn.Module, path: PathLike) -> Path:
     """Save a built model (or layer): its config and every parameter and buffer, in one file.
 
-    The file is a safetensors file (tensors: the model's ``state_dict``) whose
-    metadata holds the architecture as JSON; :func:`load_model` rebuilds the
-    model from it, bit for bit. The write is atomic. Returns the path written.
+    The extension chooses the format. ``.safetensors``, convlayers' own: a safetensors
+    file (tensors: the model's ``state_dict``) whose metadata holds the architecture as
+    JSON; :func:`load_model` rebuilds the model from it, bit for bit, whatever it holds.
+    ``.keras``, ``.h5`` or ``.hdf5``: the files Keras 3 writes, for a ``Sequential`` that
+    Keras can express (:func:`~convlayers.io.keras_writer.save_keras_model`); read back
+    with :func:`~convlayers.io.load_keras_model` or Keras's ``load_model``. Any other
+    extension is a ``ValueError`` listing these. The write is atomic. Returns the path written.
 
     >>> import tempfile, numpy as np, convlayers
     >>> layer = convlayers.Conv2D(4, 3)
@@ -33,7 +39,15 @@ def save_model(model: nn.Module, path: PathLike) -> Path:
     >>> x = np.random.rand(2, 8, 8, 1).astype("float32")
     >>> bool((loaded(x) == layer(x)).all())
     True
+    >>> save_model(layer, "conv.pt")
+    Traceback (most recent call last):
+    ...
+    ValueError: Cannot save a model to 'conv.pt': the extension must be one of .safetensors (convlayers' own format), .keras, .h5 or .hdf5 (Keras 3's files).
     """
+    as_path(path)  # a TypeError for what is not a path
+    writable_target(path)  # a directory is refused as such, before its name is read as a file name
+    if check_model_suffix(path) in KERAS_MODEL_SUFFIXES:
+        return save_keras_model(model, path)
     check_model(model, "save")
     architecture = _architecture(model)
     try:
@@ -44,6 +58,22 @@ def save_model(model: nn.Module, path: PathLike) -> Path:
             f"JSON-serializable ({error}). Register custom objects by name so their config is plain data."
         ) from error
     return write_file(path, state_tensors(model), {"contents": "model", "model": architecture_json})
+
+
+def check_model_suffix(path: PathLike) -> str:
+    """The extension of a model file :func:`save_model` can write, or a ``ValueError`` listing those it can.
+
+    >>> check_model_suffix("best.keras"), check_model_suffix("ckpt-{epoch:02d}.safetensors")
+    ('.keras', '.safetensors')
+    """
+    name = as_path(path).name.lower()
+    for suffix in (".safetensors",) + KERAS_MODEL_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    raise ValueError(
+        f"Cannot save a model to '{path}': the extension must be one of .safetensors (convlayers' own format), "
+        f"{', '.join(KERAS_MODEL_SUFFIXES[:-1])} or {KERAS_MODEL_SUFFIXES[-1]} (Keras 3's files)."
+    )
 
 
 def load_model(path: PathLike) -> nn.Module:

@@ -235,7 +235,10 @@ class ModelCheckpoint(_Monitor):
 
     Args:
         filepath: where to save; may hold ``{epoch}`` (1-based) and any log key with a
-            format, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.safetensors"``.
+            format, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.safetensors"``. Its extension
+            picks the format, as for ``model.save``: ``.safetensors``, or Keras 3's
+            ``.keras``/``.h5`` (``.weights.h5`` with ``save_weights_only``); any other is a
+            ``ValueError`` here, before training starts.
         monitor: the logged quantity ``save_best_only`` compares.
         verbose: 1 prints each save.
         save_best_only: save only when ``monitor`` improves on the best so far.
@@ -255,6 +258,9 @@ class ModelCheckpoint(_Monitor):
         initial_value_threshold: float | None = None,
     ) -> None:
         super().__init__(monitor, mode, 0.0)
+        from .. import io  # here: convlayers.io imports this package
+
+        (io.check_weights_suffix if save_weights_only else io.check_model_suffix)(filepath)
         self.filepath = str(filepath)
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)

@@ -379,13 +379,13 @@ class Sequential(Trainer, nn.Module):
 
     # -- files (convlayers.io) ------------------------------------------------------------------
     def save(self, filepath: str | Path) -> None:
-        """Save architecture and weights with :func:`convlayers.io.save_model`."""
+        """Save architecture and weights with :func:`convlayers.io.save_model`: ``.safetensors``, ``.keras`` or ``.h5``."""
         from .. import io
 
         io.save_model(self, filepath)
 
     def save_weights(self, filepath: str | Path) -> None:
-        """Save the weights with :func:`convlayers.io.save_weights`."""
+        """Save the weights with :func:`convlayers.io.save_weights`: ``.safetensors`` or Keras 3's ``.weights.h5``."""
         from .. import io
 
         io.save_weights(self, filepath)

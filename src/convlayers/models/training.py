@@ -84,6 +84,25 @@ class Trainer:
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
         self.compiled = True
 
+    @property
+    def compile_arguments(self) -> dict[str, Any]:
+        """What :meth:`compile` was given: ``optimizer`` (its spec), ``loss`` (a name, or a ``Loss``), ``metrics``.
+
+        Model files that record the compile settings (Keras's ``compile_config``) read it.
+
+        >>> import convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> model.compile_arguments
+        {'optimizer': KerasOptimizer('sgd', learning_rate=0.01, momentum=0.0, nesterov=False), 'loss': 'mse', 'metrics': ['mae']}
+        """
+        if not self.compiled:
+            raise ValueError(f"{self._owner('compile_arguments')}: the model is not compiled.")
+        # The name when a name was given; else the Loss made from it (``self.loss`` reads None for a
+        # torch.nn loss module, which nn.Module keeps among the submodules).
+        loss = self.loss if isinstance(self.loss, str) else self._loss_fn
+        return {"optimizer": self._optimizer_spec, "loss": loss, "metrics": list(self._metric_identifiers)}
+
     def _owner(self, method: str) -> str:
         return f"{type(self).__name__} {self.name!r}.{method}()"
 
