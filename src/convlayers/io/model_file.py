@@ -79,6 +79,9 @@ def check_model_suffix(path: PathLike) -> str:
 def load_model(path: PathLike) -> nn.Module:
     """Rebuild a model saved with :func:`save_model`: architecture, weights and buffers.
 
+    A Keras file (a ``.keras`` zip or an HDF5 ``.h5``, told by its first bytes) is read by
+    :func:`~convlayers.io.load_keras_model`.
+
     Raises ``FileNotFoundError`` if there is no such file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and
     the reason if it is empty, truncated, corrupt, not a convlayers model file,
@@ -91,6 +94,10 @@ def load_model(path: PathLike) -> nn.Module:
     FileNotFoundError: Cannot load a model from 'missing.safetensors': no such file.
     """
     source = as_path(path)
+    if _is_keras_file(source):
+        from .keras_files import load_keras_model  # a .keras zip or an HDF5 file: Keras's formats
+
+        return load_keras_model(source)
     stored = open_file(source, _WHAT)
     if stored.contents != "model" or stored.architecture is None:
         raise ModelFileError(
@@ -109,6 +116,15 @@ def load_model(path: PathLike) -> nn.Module:
     model = _rebuild(architecture, source, build_checked)
     assign_state(model, tensors)
     return model
+
+
+def _is_keras_file(source: Path) -> bool:
+    """Whether ``source`` starts as a zip archive or an HDF5 file does (a safetensors file starts with its header size)."""
+    if not source.is_file():
+        return False
+    with source.open("rb") as handle:
+        start = handle.read(8)
+    return start.startswith(b"PK\x03\x04") or start == b"\x89HDF\r\n\x1a\n"
 
 
 def _architecture(model: nn.Module) -> dict[str, Any]:
