@@ -475,3 +475,51 @@ def test_keras_1_conv2d_files_load_exactly_and_compute_as_their_backend(name, ba
     reference.build(x.shape)
     reference.set_weights([np.ascontiguousarray(kernel), stored[1]])
     np.testing.assert_allclose(model.predict(x), reference(x), rtol=1e-5, atol=1e-6)
+
+
+KERAS1_LEGACY = ["batch_to_conv2d_tensorflow_1.h5", "batch_to_conv2d_theano_1.h5", "conv2d_reshape_tensorflow_1.h5",
+                 "conv2d_reshape_theano_1.h5", "conv2d_tensorflow_1.h5", "conv2d_theano_1.h5", "simple_cnn_tf_model.h5"]
+
+
+@external
+@pytest.mark.parametrize("name", KERAS1_LEGACY)
+def test_every_keras_1_legacy_file_loads_exactly(name):
+    model = convlayers.load_keras_model(LEGACY / name)
+    stored = _stored_weights(LEGACY / name)
+    for layer in model.layers:
+        for ours, theirs in zip(layer.get_weights(), stored[layer.name], strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    expected = "theano" if "theano" in name else "tensorflow"
+    assert {layer.backend for layer in model.layers if layer.weights and hasattr(layer, "backend")} <= {expected}
+    x = np.random.default_rng(1).standard_normal((2,) + model.input_shape[1:]).astype(np.float32)
+    assert np.isfinite(model.predict(x)).all() and model.predict(x).shape == (2,) + model.output_shape[1:]
+
+
+@external
+def test_keras_1_batch_normalization_reads_running_std_as_the_variance():
+    model = convlayers.load_keras_model(LEGACY / "batch_to_conv2d_tensorflow_1.h5")
+    dense, reshape, norm, _ = model.layers
+    gamma, beta, mean, variance = _stored_weights(LEGACY / "batch_to_conv2d_tensorflow_1.h5")[norm.name]
+    x = np.random.default_rng(2).standard_normal((3, 100)).astype(np.float32)
+    features = reshape(dense(x))
+    np.testing.assert_allclose(norm(features), (features - mean) / np.sqrt(variance + 1e-3) * gamma + beta, rtol=1e-5, atol=1e-5)
+
+
+@external
+def test_lambda_layers_stay_refused_saying_why():
+    with pytest.raises(ModelFileError, match="a Lambda layer holds Python code"):
+        convlayers.load_keras_model(LEGACY / "space_to_depth_simple_tensorflow_1.h5")
+
+
+def test_batch_normalization_and_reshape_configs():
+    norm = keras1.BatchNormalization(epsilon=1e-4, momentum=0.9, axis=1, gamma_regularizer="l2")
+    assert norm.get_config() == {
+        "name": norm.name, "trainable": True, "epsilon": 1e-4, "mode": 0, "axis": 1,
+        "gamma_regularizer": {"name": "L1L2Regularizer", "l1": 0.0, "l2": 0.01}, "beta_regularizer": None, "momentum": 0.9,
+    }
+    norm.build((None, 3, 4, 4))
+    assert [w.shape for w in norm.get_weights()] == [(3,), (3,), (3,), (3,)]
+    with pytest.raises(ValueError, match="only mode=0"):
+        keras1.BatchNormalization(mode=2)
+    reshape = keras1.Reshape((2, 3))
+    assert reshape.get_config()["target_shape"] == [2, 3] and reshape(np.zeros((4, 6), "float32")).shape == (4, 2, 3)

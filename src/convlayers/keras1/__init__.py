@@ -26,6 +26,7 @@ from .companions import (
     AveragePooling1D,
     AveragePooling2D,
     AveragePooling3D,
+    BatchNormalization,
     Cropping1D,
     Cropping2D,
     Cropping3D,
@@ -41,6 +42,7 @@ from .companions import (
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+    Reshape,
     UpSampling1D,
     UpSampling2D,
     UpSampling3D,
@@ -61,10 +63,10 @@ from .models import Sequential, layer_from_config, model_from_config, model_from
 
 __all__ = [
     "Activation", "AtrousConvolution1D", "AtrousConvolution2D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "Convolution1D", "Convolution2D", "Convolution3D", "Cropping1D", "Cropping2D", "Cropping3D",
+    "AveragePooling3D", "BatchNormalization", "Convolution1D", "Convolution2D", "Convolution3D", "Cropping1D", "Cropping2D", "Cropping3D",
     "Deconvolution2D", "Dense", "Dropout", "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPooling1D",
-    "MaxPooling2D", "MaxPooling3D", "SeparableConvolution2D", "Sequential", "UpSampling1D", "UpSampling2D",
+    "MaxPooling2D", "MaxPooling3D", "Reshape", "SeparableConvolution2D", "Sequential", "UpSampling1D", "UpSampling2D",
     "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "backend", "initializations",
     "layer_from_config", "model_from_config", "model_from_json",
 ]

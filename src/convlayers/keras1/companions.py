@@ -415,6 +415,60 @@ class Dense(Keras1Layer, core.Dense):
         }
 
 
+class Reshape(Keras1Layer, core.Reshape):
+    """Keras 1's ``Reshape(target_shape)``: each example reshaped (the batch dim kept)."""
+
+    keras1_arguments = (("target_shape", REQUIRED),)
+    keras1_config_keys = ("target_shape",)
+
+    def translate(self, values: dict[str, Any], backend: str) -> dict[str, Any]:
+        return {"target_shape": values["target_shape"]}
+
+    def keras1_values(self) -> Mapping[str, Any]:
+        return {"target_shape": list(self.target_shape)}  # type: ignore[attr-defined]
+
+
+class BatchNormalization(Keras1Layer, core.BatchNormalization):
+    """Keras 1's ``BatchNormalization(epsilon=1e-3, mode=0, axis=-1, momentum=0.99, ...)``, mode 0 (feature-wise).
+
+    Weights ``[gamma, beta, running_mean, running_std]``; Keras 1's ``running_std``
+    holds the moving *variance* (Keras 2 renamed it ``moving_variance``). Modes 1
+    (per sample) and 2 (batch statistics at test time too) are refused.
+    """
+
+    keras1_arguments = (("epsilon", 1e-3), ("mode", 0), ("axis", -1), ("momentum", 0.99), ("weights", None),
+                        ("beta_init", "zero"), ("gamma_init", "one"), ("gamma_regularizer", None),
+                        ("beta_regularizer", None))
+    keras1_config_keys = ("epsilon", "mode", "axis", "gamma_regularizer", "beta_regularizer", "momentum")
+
+    def translate(self, values: dict[str, Any], backend: str) -> dict[str, Any]:
+        if values["mode"] != 0:
+            raise ValueError(
+                f"{type(self).__name__}: only mode=0 (feature-wise, moving statistics at test time) is supported; "
+                f"Keras 1's modes 1 and 2 normalize by per-sample or per-batch statistics always. "
+                f"Received mode={values['mode']!r}."
+            )
+        return {
+            "axis": values["axis"],
+            "momentum": values["momentum"],
+            "epsilon": values["epsilon"],
+            "beta_initializer": initializations.get(values["beta_init"]),
+            "gamma_initializer": initializations.get(values["gamma_init"]),
+            "beta_regularizer": options.regularizer(values["beta_regularizer"]),
+            "gamma_regularizer": options.regularizer(values["gamma_regularizer"]),
+        }
+
+    def keras1_values(self) -> Mapping[str, Any]:
+        return {
+            "epsilon": self.epsilon,  # type: ignore[attr-defined]
+            "mode": 0,
+            "axis": self.axis,  # type: ignore[attr-defined]
+            "gamma_regularizer": options.regularizer_config(self.gamma_regularizer),  # type: ignore[attr-defined]
+            "beta_regularizer": options.regularizer_config(self.beta_regularizer),  # type: ignore[attr-defined]
+            "momentum": self.momentum,  # type: ignore[attr-defined]
+        }
+
+
 class Activation(Keras1Layer, core.Activation):
     """Keras 1's ``Activation(activation)`` (``hard_sigmoid`` is Keras 1's ``0.2 x + 0.5``, clipped)."""
 

@@ -108,6 +108,11 @@ def layer_from_config(entry: Any, backend: str | None = None) -> Layer:
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(f"A Keras 1 layer entry is a dict with 'class_name' and a 'config' dict. Received {entry!r}.")
     class_name = entry.get("class_name")
+    if class_name == "Lambda":
+        raise ValueError(
+            "a Lambda layer holds Python code (a marshalled function), which convlayers never runs from a model "
+            "description; rebuild that step in code."
+        )
     if class_name not in LAYER_CLASSES:
         raise ValueError(
             f"Unknown Keras 1 layer class {class_name!r}. convlayers.keras1 has: {', '.join(sorted(LAYER_CLASSES))}."
