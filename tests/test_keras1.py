@@ -523,3 +523,32 @@ def test_batch_normalization_and_reshape_configs():
         keras1.BatchNormalization(mode=2)
     reshape = keras1.Reshape((2, 3))
     assert reshape.get_config()["target_shape"] == [2, 3] and reshape(np.zeros((4, 6), "float32")).shape == (4, 2, 3)
+
+
+def test_keras1_models_and_layers_round_trip_through_the_native_format(tmp_path):
+    model = keras1.Sequential([
+        keras1.Convolution2D(2, 3, 3, dim_ordering="th", backend="theano", input_shape=(1, 6, 6)),
+        keras1.Flatten(),
+        keras1.Dense(2, activation="hard_sigmoid"),
+    ])
+    model.save(tmp_path / "m.safetensors")
+    loaded = convlayers.load_model(tmp_path / "m.safetensors")
+    def described(config):  # as in Keras 1, a rebuilt Dense states its input_dim and so declares its input
+        return [{k: v for k, v in entry["config"].items() if k not in ("batch_input_shape", "input_dtype")}
+                for entry in config[1:]] + config[:1]
+
+    assert isinstance(loaded, keras1.Sequential) and described(loaded.get_config()) == described(model.get_config())
+    x = np.random.default_rng(3).standard_normal((2, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    layer = model.layers[0]
+    convlayers.io.save_model(layer, tmp_path / "layer.safetensors")
+    alone = convlayers.load_model(tmp_path / "layer.safetensors")
+    assert isinstance(alone, keras1.Convolution2D) and alone.backend == "theano"
+    np.testing.assert_array_equal(alone(x), layer(x))
+
+
+def test_keras_files_refuse_keras1_models_clearly(tmp_path):
+    model = keras1.Sequential([keras1.Convolution2D(2, 3, 3, input_shape=(5, 5, 1))])
+    for suffix in (".keras", ".h5"):
+        with pytest.raises(ValueError, match="Keras cannot express layer 'convolution2d_.*' \\(Convolution2D\\)"):
+            model.save(tmp_path / f"m{suffix}")

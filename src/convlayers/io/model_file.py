@@ -131,7 +131,7 @@ def _architecture(model: nn.Module) -> dict[str, Any]:
     """A layer as Keras 3 serializes one (its build shape included); a model by its own config."""
     if isinstance(model, Layer):
         return serialize_layer(model)
-    return {"class_name": type(model).__name__, "config": model.get_config()}
+    return {"module": type(model).__module__, "class_name": type(model).__name__, "config": model.get_config()}
 
 
 def _rebuild(architecture: Any, source: Path, builder: Callable[[Callable[[], nn.Module]], nn.Module]) -> nn.Module:
@@ -151,6 +151,10 @@ def _rebuild(architecture: Any, source: Path, builder: Callable[[Callable[[], nn
     except ValueError as error:
         raise ModelFileError(source, _WHAT, str(error)) from None
     try:
+        if class_name == "Sequential" and architecture.get("module") == "convlayers.keras1.models":
+            from .. import keras1  # the dialect imports this package
+
+            return builder(lambda: keras1.model_from_config({"class_name": "Sequential", "config": config}))
         if class_name == "Sequential":
             # Imported here: ``models`` imports this package for its ``save`` methods.
             from ..models import Sequential

@@ -118,6 +118,7 @@ def layer_from_config(entry: Any, backend: str | None = None) -> Layer:
             f"Unknown Keras 1 layer class {class_name!r}. convlayers.keras1 has: {', '.join(sorted(LAYER_CLASSES))}."
         )
     config = dict(entry["config"])
+    config.pop("build_config", None)
     if backend is not None:
         config["backend"] = backend
     return LAYER_CLASSES[class_name].from_config(config)

@@ -57,6 +57,8 @@ class Keras1Layer:
 
     keras1_arguments: ClassVar[tuple[tuple[str, Any], ...]] = ()
     keras1_config_keys: ClassVar[tuple[str, ...]] = ()
+    #: What a model entry's ``module`` says, so that ``deserialize_layer`` rebuilds a Keras 1 layer.
+    serialized_module: ClassVar[str] = "convlayers.keras1"
     __signature__ = _Keras1Signature()
     backend: str
 

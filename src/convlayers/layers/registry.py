@@ -115,7 +115,8 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
     """
     build_shape = layer.build_input_shape
     return {
-        "module": "keras.layers",
+        # A dialect's layer names its package, so that its own vocabulary rebuilds it.
+        "module": getattr(type(layer), "serialized_module", "keras.layers"),
         "class_name": type(layer).__name__,
         "config": layer.get_config(),
         "registered_name": type(layer).__name__ if type(layer).__name__ in _custom else None,
@@ -135,8 +136,13 @@ def deserialize_layer(entry: dict[str, Any]) -> Layer:
         raise ValueError(
             f"A layer config entry must be a dict with 'class_name' and a 'config' dict. Received: {entry!r}."
         )
-    name = entry.get("registered_name") if entry.get("registered_name") in _custom else entry["class_name"]
-    layer = get_layer_class(name).from_config(dict(entry.get("config") or {}))
+    if entry.get("module") == "convlayers.keras1":
+        from .. import keras1  # the dialect is built on this package: imported when its entries come
+
+        layer = keras1.layer_from_config(entry)
+    else:
+        name = entry.get("registered_name") if entry.get("registered_name") in _custom else entry["class_name"]
+        layer = get_layer_class(name).from_config(dict(entry.get("config") or {}))
     build_config = entry.get("build_config")
     if build_config and build_config.get("input_shape") is not None and not layer.built:
         layer.build(build_config["input_shape"])
