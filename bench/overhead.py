@@ -4,8 +4,10 @@ On an ``(1, 8, 8, 4)`` input the kernels take a few microseconds, so the time
 per call is mostly what surrounds them: argument checks, padding and layout
 planning, module dispatch. Each convlayers layer runs on channels-last data
 (its default); its torch counterpart (``nn.Conv2d`` and friends) on
-channels-first data, as a torch user would. One thread, ``no_grad``,
-interleaved rounds, medians.
+channels-first data, as a torch user would, so those rows include the two
+layout views a channels-last layer needs. Rows marked ``channels_first`` give
+both the same channels-first tensor. One thread, ``no_grad``, interleaved
+rounds, medians.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ class Pair:
     layer: Callable[[], cl.layers.Layer]
     torch_module: Callable[[], nn.Module]
     shape: tuple[int, ...]
+    #: Whether the convlayers layer takes the channels-first tensor too (``data_format="channels_first"``).
+    same_layout: bool = False
 
 
 PAIRS = [
     Pair("Conv1D k3 same", lambda: cl.Conv1D(8, 3, padding="same"), lambda: nn.Conv1d(4, 8, 3, padding=1), (1, 8, 4)),
     Pair("Conv2D k3 same", lambda: cl.Conv2D(8, 3, padding="same"), lambda: nn.Conv2d(4, 8, 3, padding=1), (1, 8, 8, 4)),
+    Pair("Conv2D k3 same channels_first", lambda: cl.Conv2D(8, 3, padding="same", data_format="channels_first"),
+         lambda: nn.Conv2d(4, 8, 3, padding=1), (1, 8, 8, 4), same_layout=True),
     Pair("Conv3D k3 same", lambda: cl.Conv3D(8, 3, padding="same"), lambda: nn.Conv3d(4, 8, 3, padding=1), (1, 8, 8, 8, 4)),
     Pair("DepthwiseConv2D k3", lambda: cl.DepthwiseConv2D(3, padding="same"),
          lambda: nn.Conv2d(4, 4, 3, padding=1, groups=4), (1, 8, 8, 4)),
@@ -59,7 +65,7 @@ def _per_call_seconds(call: Callable[[], object], calls: int) -> float:
 def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300) -> list[dict]:
     """Median microseconds per call of each pair, in eval mode, one thread.
 
-    >>> row, = measure([PAIRS[6]], rounds=1, calls=2)
+    >>> row, = measure([PAIRS[7]], rounds=1, calls=2)
     >>> sorted(row), row["convlayers_us"] > 0
     (['convlayers_us', 'name', 'ratio', 'shape', 'torch_us'], True)
     """
@@ -72,7 +78,8 @@ def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300) -> lis
                 x = torch.randn(pair.shape, generator=torch.Generator().manual_seed(0))
                 x_torch = x.movedim(-1, 1).contiguous()  # channels first, as torch's modules take it
                 layer, module = pair.layer().eval(), pair.torch_module().eval()
-                runs = {"convlayers": lambda: layer(x), "torch": lambda: module(x_torch)}
+                x_ours = x_torch if pair.same_layout else x
+                runs = {"convlayers": lambda: layer(x_ours), "torch": lambda: module(x_torch)}
                 for run in runs.values():
                     run()  # build, and oneDNN's primitive for the shape
                 samples: dict[str, list[float]] = {name: [] for name in runs}
