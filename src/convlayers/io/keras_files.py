@@ -30,7 +30,15 @@ from .container import ModelFileError, PathLike, as_path
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import sequential_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
-from .legacy import check_backend_matches, is_keras1, weights_backend
+from .legacy import (
+    check_backend_matches,
+    check_theano_layers,
+    from_theano,
+    is_keras1,
+    theano_model_config,
+    trained_backend,
+    weights_backend,
+)
 from .limits import MAX_JSON_BYTES, all_finite, check_expansion, hdf5_weights_cap, parse_json
 from .state import check_model
 from .zip_reader import open_archive, read_member
@@ -58,15 +66,21 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
 
     Reads ``.keras`` files and legacy ``.h5`` files written by Keras 3 or tf.keras 2:
     the same layers (by :func:`~convlayers.layers.get_layer_class`), configs, data
-    formats and weights, so ``model(x)`` gives Keras's output. Keras 1 ``model.save``
-    files come back as :mod:`convlayers.keras1` models computing as the backend that
-    trained them (Theano: true convolutions), told by the weights' names; ``backend``
-    (``'tensorflow'`` or ``'theano'``) overrides that. Raises
-    ``FileNotFoundError`` for a missing file and :class:`~convlayers.io.ModelFileError`
-    (a ``ValueError``) naming the file and the reason otherwise: not a Keras file, a
-    Functional model, a layer class convlayers lacks (named), a Keras 2 file written
-    on Theano, weights that do not fit (which layer, which weight, which shapes or dtypes)
-    or hold NaN or infinity, or a file that asks for more memory than its model needs.
+    formats and weights, so ``model(x)`` gives Keras's output. A Keras 2 file written on
+    Theano (its ``backend`` attribute) comes back as core layers computing as Theano
+    did: the kernels of its convolutions (true convolutions there) reversed along every
+    spatial axis, and ``padding='same'`` given Theano's placement
+    (``Same(extra_at="begin")``). Keras 1 ``model.save`` files come back as
+    :mod:`convlayers.keras1` models computing as the backend that trained them, told by
+    the weights' names. ``backend`` (``'tensorflow'`` or ``'theano'``) overrides what a
+    legacy ``.h5`` file says. Raises ``FileNotFoundError`` for a missing file and
+    :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and the
+    reason otherwise: not a Keras file, a Functional model, a layer class convlayers
+    lacks (named), a Theano layer the core cannot compute as Theano did (named: a
+    ``'same'`` pooling, a ``'same'`` separable convolution with an even kernel, a
+    ``'same'`` transposed convolution at a stride above 1 or with an even kernel),
+    weights that do not fit (which layer, which weight, which shapes or dtypes) or hold
+    NaN or infinity, or a file that asks for more memory than its model needs.
 
     >>> import io, json, tempfile, zipfile, numpy as np, h5py
     >>> config = {"class_name": "Sequential", "config": {"name": "tiny", "layers": [
@@ -86,6 +100,7 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     """
     source = as_path(path)
     kind = _kind(source, _MODEL)
+    theano = False  # Keras 3 never ran on Theano: only a Keras 2 .h5 file can say so
     try:
         if kind == "zip":
             with open_archive(source) as archive:
@@ -108,13 +123,15 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
             config = parse_json(model_config, "its `model_config` attribute")
             if not index.is_group("/model_weights"):
                 raise ValueError("it has a `model_config` but no `model_weights` group.")
-            architecture = _legacy_architecture(index, config, backend)
+            architecture, theano = _legacy_architecture(index, config, backend)
             blueprint = dry_run(architecture)
+            if theano:
+                check_theano_layers(blueprint.layers)
             _needed_bytes(blueprint, source)
             plan = _match_in_order(blueprint.layers, read_legacy_layers(index, "/model_weights"))
         arrays = _read_checked(hdf5, blueprint.layers, plan)
         model = build_checked(architecture)
-        _assign(model.layers, plan, arrays)
+        _assign(model.layers, plan, arrays, theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -129,10 +146,15 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     layers by Keras's group names (snake_case class names, numbered on repeats), or a
     tf.keras 2 / legacy ``.h5`` (from ``save_weights`` or ``model.save``), matched in
     order: the n-th saved layer with weights to the n-th model layer with weights, as
-    Keras does. A Keras 1 file (``save_weights`` of Keras 1.x) loads into a
-    :mod:`convlayers.keras1` model in Keras 1's layouts; its weights' names tell the
-    backend that trained them (``backend`` overrides), which the model's layers must
-    compute as. Every count, shape and dtype is checked before anything is read, and
+    Keras does. A Keras 2 file written on Theano (``backend`` overrides the file's
+    attribute) has its convolution kernels reversed along every spatial axis on the
+    way in, and is refused if a ``'same'`` layer of the model places its padding as
+    TensorFlow does where Theano's placement differs (a stride above 1 or an even
+    kernel): build that layer with ``padding=Same(extra_at="begin")``, or load the whole
+    file with :func:`load_keras_model`. A Keras 1 file (``save_weights`` of Keras 1.x)
+    loads into a :mod:`convlayers.keras1` model in Keras 1's layouts; its weights' names
+    tell the backend that trained them (``backend`` overrides), which the model's layers
+    must compute as. Every count, shape and dtype is checked before anything is read, and
     every value after: on any problem a :class:`~convlayers.io.ModelFileError` names
     the file, layer, weight and what was wrong, and the model is left exactly as it was.
 
@@ -156,6 +178,7 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     source = as_path(path)
     kind = _kind(source, _WEIGHTS)
     keys = keras3_weight_keys([type(layer).__name__ for layer in model.layers])
+    theano = False  # Keras 3 never ran on Theano, and Keras 1 models present Theano's kernels themselves
     try:
         if kind == "zip":
             with open_archive(source) as archive:
@@ -172,22 +195,30 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
                 if isinstance(model, keras1.Sequential):
                     check_backend_matches(model.layers, weights_backend(index, group), backend)
                 else:
-                    check_writer(index, group)
+                    theano = trained_backend(check_writer(index, group), backend) == "theano"
+                    if theano:
+                        check_theano_layers(model.layers)
                 plan = _match_in_order(model.layers, read_legacy_layers(index, group))
-        _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan))
+        _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan), theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
         raise ModelFileError(source, _WEIGHTS, str(error)) from error
 
 
-def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> Callable[[], Sequential]:
-    """How to build a legacy ``.h5`` file's model: a Keras 1 model on its training backend, or a Keras 2 one."""
+def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> tuple[Callable[[], Sequential], bool]:
+    """How to build a legacy ``.h5`` file's model, and whether its weights need converting from Keras 2 on Theano.
+
+    A Keras 1 model computes as its training backend (its layers present Theano's
+    kernels themselves); a Keras 2 model trained on Theano gets Theano's ``'same'``
+    placement here and its kernels reversed at load (:mod:`.legacy`).
+    """
     if is_keras1(index, config):
         trained = backend or weights_backend(index, "/model_weights")
-        return lambda: keras1.model_from_config(config, backend=trained)
-    check_writer(index, "/")
-    return lambda: sequential_from_keras_config(config)[0]
+        return (lambda: keras1.model_from_config(config, backend=trained)), False
+    theano = trained_backend(check_writer(index, "/"), backend) == "theano"
+    translated = theano_model_config(config) if theano else config
+    return (lambda: sequential_from_keras_config(translated)[0]), theano
 
 
 def _kind(source: Path, what: str) -> str:
@@ -305,10 +336,14 @@ def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray
     return arrays
 
 
-def _assign(layers: list[Layer], plan: Plan, arrays: list[np.ndarray]) -> None:
-    """Set each planned layer's weights from ``arrays`` (in plan order, already checked)."""
+def _assign(layers: list[Layer], plan: Plan, arrays: list[np.ndarray], *, theano: bool) -> None:
+    """Set each planned layer's weights from ``arrays`` (in plan order, already checked).
+
+    ``theano``: the arrays are Keras 2 Theano weights, converted for the core on the way in.
+    """
     start = 0
     for position, entry in plan:
         count = len(entry.weights)
-        layers[position].set_weights(arrays[start : start + count])
+        weights = arrays[start : start + count]
+        layers[position].set_weights(from_theano(layers[position], weights) if theano else weights)
         start += count

@@ -102,17 +102,16 @@ def read_legacy_layers(index: Hdf5Index, group: str) -> list[SavedLayer]:
     return saved
 
 
-def check_writer(index: Hdf5Index, group: str) -> None:
-    """Refuse legacy files whose kernels need converting: Keras 1 layouts and Theano's flipped kernels."""
+def check_writer(index: Hdf5Index, group: str) -> str | None:
+    """The ``backend`` attribute of a Keras 2 or 3 legacy file; Keras 1 files, whose layouts differ, are refused.
+
+    ``None`` when the file does not say (Keras 3's legacy ``.h5`` says ``'tensorflow'``,
+    ``'jax'``...). What a Theano backend means for the kernels is :mod:`.legacy`'s business.
+    """
     version = index.text(group, "keras_version") or index.text("/", "keras_version")
     if version is None or version.startswith("1."):
         raise ValueError(
             f"it was written by Keras 1 (keras_version={version!r}), whose layer configs and kernel layouts "
             f"differ; load_keras_model and load_keras_weights read Keras 2 and 3 files."
         )
-    backend = index.text(group, "backend") or index.text("/", "backend")
-    if backend == "theano":
-        raise ValueError(
-            "it was written on the Theano backend, whose convolution kernels are stored flipped (Theano "
-            "convolves, TensorFlow correlates); convlayers does not convert them."
-        )
+    return index.text(group, "backend") or index.text("/", "backend")
