@@ -142,6 +142,11 @@ def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
     class_name, config = entry["class_name"], entry.get("config") or {}
     name = config.get("name")
     where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name})".replace(" ''", "")
+    if class_name == "Lambda":
+        raise ValueError(
+            f"{where}: a Lambda layer holds Python code (a marshalled function), which convlayers never runs from "
+            f"a model file; rebuild that step in code (or register a layer class that does it)."
+        )
     try:
         get_layer_class(class_name)
     except ValueError:
