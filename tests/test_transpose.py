@@ -402,6 +402,14 @@ def test_external_old_keras2_deconv_is_the_uncropped_output(case):
     assert out.shape[-1] == x.shape[-1] * s > n
     np.testing.assert_allclose(out[..., :n, :n], y, rtol=1e-4, atol=1e-4 * np.abs(y).max())
     np.testing.assert_allclose(out[..., n:], np.broadcast_to(b.reshape(1, -1, 1, 1), out[..., n:].shape), rtol=1e-6)
+    # Every Keras 2 tag (2.0.0-2.3.1) sizes 'valid' as n * s + max(k - s, 0) unless `output_padding` is
+    # given: with output_padding=0 (Keras >= 2.2.2, kept in its configs) the length is (n - 1) * s + k,
+    # this writer's. So a config that says so reproduces it; no version rule is needed.
+    explicit = Conv2DTranspose(W.shape[2], W.shape[:2], s, padding, output_padding=0, data_format=data_format,
+                               dilation_rate=d)
+    explicit.build(x.shape)
+    explicit.set_weights([W, b])
+    np.testing.assert_allclose(explicit(x), y, rtol=1e-4, atol=1e-4 * np.abs(y).max())
 
 
 # -- PyTorch's padding / output_padding, through the explicit cropping form ----------------------
