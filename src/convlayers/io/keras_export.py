@@ -145,6 +145,11 @@ def check_keras_model(model: Any) -> Sequential:
 
 def _check_layer(layer: Layer) -> None:
     owner = f"layer {layer.name!r} ({type(layer).__name__})"
+    if getattr(type(layer), "serialized_module", "keras.layers") != "keras.layers":  # a dialect's layer
+        raise ValueError(
+            f"Keras cannot express {owner}: it speaks {type(layer).serialized_module}, whose arguments and weight "
+            f"layouts Keras 3 files do not hold. Save as .safetensors to keep it."
+        )
     if type(layer).__name__ not in KERAS_LAYER_CLASSES:
         raise ValueError(
             f"Keras cannot express {owner}: Keras 3 has no {type(layer).__name__} layer. Save as .safetensors to keep it."
