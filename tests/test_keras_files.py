@@ -479,3 +479,15 @@ def test_without_h5py_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)  # as if h5py were not installed
     with pytest.raises(ImportError, match=r"needs h5py: pip install 'convlayers\[keras\]'"):
         load_keras_model(CORPUS / "seq1d_keras3.h5")
+
+
+@pytest.mark.parametrize("name", ["cnn2d_channels_last_keras3.keras", "seq1d_keras3.h5"])
+def test_backend_is_refused_for_keras_3_files(name, tmp_path):
+    with pytest.raises(ModelFileError, match="it is a Keras 3 file, whose weights no other backend trained"):
+        if name.endswith(".keras"):
+            load_keras_model(CORPUS / name, backend="theano")
+        else:
+            model = load_keras_model(CORPUS / "seq1d_keras3.keras")
+            weights = tmp_path / "w.weights.h5"
+            model.save_weights(weights)
+            load_keras_weights(model, weights, backend="theano")

@@ -488,3 +488,11 @@ def test_keras_style_script_learns_digits():
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy >= 0.97, (loss, accuracy)
     assert np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test) == pytest.approx(accuracy)
+
+
+def test_a_torch_loss_module_reads_back_and_is_not_a_submodule():
+    model = Sequential([Input((2,)), Dense(1)])
+    loss = torch.nn.MSELoss()
+    model.compile("sgd", loss)
+    assert model.loss is loss and all(child is not loss for child in model.modules())
+    model.fit(np.ones((4, 2), "float32"), np.zeros((4, 1), "float32"), epochs=1, verbose=0)

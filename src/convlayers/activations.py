@@ -60,6 +60,13 @@ class Activation:
         """``{"name": name}``: Keras stores an activation as its name."""
         return {"name": self.name}
 
+    def __reduce__(self) -> Any:
+        """A built-in pickles as its name (its function is a lambda), so layers and models pickle;
+        other activations pickle as their parts, if their function can be."""
+        if _BUILTINS.get(self.name) is self:
+            return (get, (self.name,))
+        return (Activation, (self.name, self.fn, self.elementwise))
+
 
 def _glu(x: Tensor) -> Tensor:
     if x.shape[-1] % 2:

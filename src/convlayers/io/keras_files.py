@@ -103,6 +103,7 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     theano = False  # Keras 3 never ran on Theano: only a Keras 2 .h5 file can say so
     try:
         if kind == "zip":
+            _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
                 config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
                 blueprint, class_names = dry_run(lambda: sequential_from_keras_config(config))
@@ -181,6 +182,7 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     theano = False  # Keras 3 never ran on Theano, and Keras 1 models present Theano's kernels themselves
     try:
         if kind == "zip":
+            _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
                 cap = hdf5_weights_cap(state_bytes(model), len(model.layers))
                 hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
@@ -189,6 +191,7 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
             hdf5 = source
             index = index_hdf5(source)
             if index.is_group("/layers"):
+                _no_backend_for_keras3(backend)
                 plan = _match_by_key(model.layers, keys, read_keras3_layers(index))
             else:
                 group = _legacy_weights_group(index)
@@ -204,6 +207,15 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
         raise
     except (ValueError, TypeError) as error:
         raise ModelFileError(source, _WEIGHTS, str(error)) from error
+
+
+def _no_backend_for_keras3(backend: str | None) -> None:
+    """Refuse ``backend=`` for a Keras 3 file: Keras 3 never ran on Theano, so there is nothing to convert."""
+    if backend is not None:
+        raise ValueError(
+            f"it is a Keras 3 file, whose weights no other backend trained; `backend` is for Keras 1 and 2 .h5 "
+            f"files. Received backend={backend!r}."
+        )
 
 
 def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> tuple[Callable[[], Sequential], bool]:

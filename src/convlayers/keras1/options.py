@@ -26,7 +26,11 @@ from ..activations import Activation
 
 #: Keras 1.2.2's activation names (``'linear'`` is also what it writes for none).
 ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "softmax", "softplus", "softsign", "elu")
-_HARD_SIGMOID = Activation("hard_sigmoid", lambda x: torch.clamp(0.2 * x + 0.5, 0.0, 1.0), elementwise=True)
+def _hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+
+
+_HARD_SIGMOID = Activation("hard_sigmoid", _hard_sigmoid, elementwise=True)
 
 
 def activation(identifier: Any) -> Activation:

@@ -75,7 +75,9 @@ class Trainer:
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"{self._owner('compile')}: `metrics` must be a list or tuple. Received: metrics={metrics!r}.")
         self._optimizer_spec = optimizers.get(optimizer)
-        self.loss = loss
+        # As given (a torch.nn loss module too): not registered as a submodule, which would hide it behind
+        # the class attribute and put it among the model's children.
+        object.__setattr__(self, "loss", loss)
         self._loss_fn = None if loss is None else losses.get(loss)
         self._metric_identifiers = list(metrics or [])
         self.compiled_metrics: list[metrics_module.Metric] = []
@@ -98,8 +100,7 @@ class Trainer:
         """
         if not self.compiled:
             raise ValueError(f"{self._owner('compile_arguments')}: the model is not compiled.")
-        # The name when a name was given; else the Loss made from it (``self.loss`` reads None for a
-        # torch.nn loss module, which nn.Module keeps among the submodules).
+        # The name when a name was given; else the Loss made from it.
         loss = self.loss if isinstance(self.loss, str) else self._loss_fn
         return {"optimizer": self._optimizer_spec, "loss": loss, "metrics": list(self._metric_identifiers)}
 
