@@ -28,7 +28,7 @@ from .initializers import Fans
 from .layers import DATA_FORMATS, _window_overloads, _window_settings
 from .losses import per_example_score
 from .modes import check_same_padding, padding_rule
-from .translation import WEIGHT_SETTINGS, DL4JLayer, Param, Setting, enum, ints, number
+from .translation import WEIGHT_SETTINGS, DL4JLayer, Param, Setting, enum, ints
 
 
 def _format(formats: type) -> Setting:

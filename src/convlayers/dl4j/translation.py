@@ -24,7 +24,6 @@ import numpy as np
 from .. import initializers, regularizers
 from ..layers.spec import WeightSpec
 from ..layers.weights import Composed, Permuted, Reshaped, WeightLayout
-from .activations import activation
 from .enums import Activation, ConvolutionMode, WeightInit, enum_value
 from .errors import DL4JInvalidInputException
 from .initializers import Fans, WeightInitializer
