@@ -23,7 +23,7 @@ from convlayers import (
     SeparableConv1D,
     Sequential,
 )
-from convlayers.geometry import Causal, Explicit, Full, Same, Strict, Truncate, Valid, normalize_padding
+from convlayers.geometry import Causal, Explicit, Full, Same, Strict, Truncate, Valid, normalize_padding, serialize_padding
 from convlayers.io import load_model, save_model
 from convlayers.layers import deserialize_layer, serialize_layer
 from reference import conv as np_conv
@@ -194,3 +194,30 @@ def test_transposed_convolutions_take_only_their_own_padding():
 def test_invalid_rules_are_refused_clearly(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, pads",
+    # reference dl4j.md 1.3's worked Same splits: a tail of one unread element is accepted, two refused
+    [(3, 3, 2, (1, 1)), (4, 3, 2, (0, 1)), (5, 3, 2, (1, 1)), (6, 2, 1, (0, 1)), (16, 2, 2, (0, 0)),
+     (16, 3, 2, (0, 1)), (16, 3, 3, (1, 1)), (6, 2, 3, (0, 0)), (7, 1, 4, None)],
+)
+def test_same_max_unread_is_dl4j_same(size, kernel, stride, pads):
+    rule = Same(max_unread=1)
+    if pads is None:
+        with pytest.raises(ValueError, match="leave the input's last 2 elements unread; at most 1 may be"):
+            rule.output_sizes((size,), (kernel,), (stride,), (1,))
+        with pytest.raises(ValueError, match="unread"):
+            rule.pair(0, size, kernel, stride, 1)
+        assert Same().output_sizes((size,), (kernel,), (stride,), (1,)) == (2,)  # Keras's Same has no such limit
+    else:
+        assert rule.pair(0, size, kernel, stride, 1) == pads == Same().pair(0, size, kernel, stride, 1)
+        assert rule.output_sizes((size,), (kernel,), (stride,), (1,)) == (-(-size // stride),)
+
+
+def test_same_max_unread_is_not_keras_same():
+    assert Same(max_unread=1).keras is None and repr(Same(max_unread=1)) == "Same(extra_at='end', max_unread=1)"
+    assert serialize_padding(Same(max_unread=1)) == {"class_name": "Same", "config": {"extra_at": "end", "max_unread": 1}}
+    assert normalize_padding(serialize_padding(Same(max_unread=1)), 1, "Conv1D") == Same(max_unread=1)
+    with pytest.raises(ValueError, match="max_unread"):
+        Same(max_unread=-1)

@@ -162,27 +162,57 @@ class Same(PaddingRule):
     dilation + 1``. A kernel ``[1, 0]`` on ``[1, 2, 3]`` gives ``[1, 2, 3]``
     with the extra at the end and ``[0, 1, 2]`` at the beginning.
 
+    ``max_unread``: when a stride steps over the input's tail, the last window
+    may end before the input does; ``None`` accepts any such tail, an int
+    refuses a tail longer than that. DL4J's ``Same`` is ``max_unread=1``: its
+    top pad ``total / 2`` (Java division) is negative from a tail of 2, which
+    it refuses (``in=7, k=1, s=4`` reads inputs 0 and 4 and leaves 5, 6 unread).
+
     >>> Same().pair(0, 10, 2, 1, 1), Same(extra_at="begin").pair(0, 10, 2, 1, 1)
     ((0, 1), (1, 0))
     >>> Same().pair(0, 8, 4, 2, 1), Same(extra_at="begin").pair(0, 8, 4, 2, 1)  # stride 2: windows differ
     ((1, 1), (2, 0))
+    >>> Same(max_unread=1).output_sizes((7,), (1,), (4,), (1,))
+    Traceback (most recent call last):
+    ...
+    ValueError: Same padding: along spatial dim 1 the windows (input size 7, output size 2, kernel 1, stride 4, dilation 1) leave the input's last 2 elements unread; at most 1 may be.
     """
 
     extra_at: Literal["end", "begin"] = "end"
+    max_unread: int | None = None
 
     def __post_init__(self) -> None:
         if self.extra_at not in ("end", "begin"):
             raise ValueError(f"Same: `extra_at` must be 'end' (TF) or 'begin' (Theano). Received extra_at={self.extra_at!r}.")
+        if self.max_unread is not None and not (_is_int(self.max_unread) and self.max_unread >= 0):
+            raise ValueError(f"Same: `max_unread` must be None or an int >= 0. Received max_unread={self.max_unread!r}.")
+
+    def __repr__(self) -> str:
+        # max_unread shows only where set: Keras's and Theano's Same read as they always have
+        tail = "" if self.max_unread is None else f", max_unread={self.max_unread}"
+        return f"Same(extra_at={self.extra_at!r}{tail})"
+
+    def _check_tail(self, dim: int, size: int, kernel: int, stride: int, dilation: int) -> None:
+        """Refuse windows that leave more than ``max_unread`` trailing input elements unread."""
+        out = -(-size // stride)
+        unread = size - ((out - 1) * stride + (kernel - 1) * dilation + 1)
+        if self.max_unread is not None and unread > self.max_unread:
+            raise ValueError(
+                f"Same padding: along spatial dim {dim + 1} the windows (input size {size}, output size {out}, "
+                f"kernel {kernel}, stride {stride}, dilation {dilation}) leave the input's last {unread} elements "
+                f"unread; at most {self.max_unread} may be."
+            )
 
     @property
     def keras(self) -> str | None:  # type: ignore[override]
-        return "same" if self.extra_at == "end" else None
+        return "same" if self.extra_at == "end" and self.max_unread is None else None
 
     def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
         if size is None:
             if stride != 1:
                 return None
             size = 1  # at stride 1 every size pads alike
+        self._check_tail(dim, size, kernel, stride, dilation)
         if self.extra_at == "end":
             return same_pads(size, kernel, stride, dilation)
         span = (kernel - 1) * dilation + 1
@@ -192,10 +222,13 @@ class Same(PaddingRule):
     def output_sizes(
         self, sizes: Sequence[int | None], kernel_size: Sequence[int], strides: Sequence[int], dilation_rate: Sequence[int]
     ) -> tuple[int | None, ...]:
+        for dim, (n, k, s, d) in enumerate(zip(sizes, kernel_size, strides, dilation_rate)):
+            if n is not None:
+                self._check_tail(dim, n, k, s, d)
         return tuple(None if n is None else -(-n // s) for n, s in zip(sizes, strides))
 
     def config(self) -> dict[str, Any]:
-        return {"extra_at": self.extra_at}
+        return {"extra_at": self.extra_at} | ({} if self.max_unread is None else {"max_unread": self.max_unread})
 
 
 @dataclass(frozen=True)
