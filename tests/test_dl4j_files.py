@@ -6,7 +6,6 @@ neutral description and the coefficients cut by :mod:`convlayers.dl4j.parameters
 independent of the dialect's own network API.
 """
 
-import io
 import json
 import struct
 import tracemalloc
@@ -377,6 +376,7 @@ def test_a_file_that_is_not_a_zip_is_named(tmp_path):
         (LayerRecord("Deconvolution2D", n_in=2, n_out=3, kernel=(4, 5)), [("b", (3,), "c"), ("W", (2, 3, 4, 5), "c")]),
         (LayerRecord("Deconvolution3D", n_in=2, n_out=3, kernel=(1, 2, 3)), [("b", (3,), "c"), ("W", (1, 2, 3, 3, 2), "c")]),
         (LayerRecord("DepthwiseConvolution2D", n_in=2, n_out=99, kernel=(4, 5), depth_multiplier=3), [("b", (6,), "c"), ("W", (4, 5, 2, 3), "c")]),
+        (LayerRecord("DepthwiseConvolution2D", n_in=2, kernel=(1, 1), depth_multiplier=1, has_bias=False), [("W", (1, 1, 2, 1), "c")]),
         (LayerRecord("SeparableConvolution2D", n_in=2, n_out=7, kernel=(4, 5), depth_multiplier=3), [("b", (7,), "c"), ("W", (3, 2, 4, 5), "c"), ("pW", (7, 6, 1, 1), "c")]),
         (LayerRecord("DenseLayer", n_in=2, n_out=3), [("W", (2, 3), "f"), ("b", (3,), "c")]),
         (LayerRecord("OutputLayer", n_in=2, n_out=3, has_bias=False), [("W", (2, 3), "f")]),
@@ -482,6 +482,7 @@ def _reference_forward(description, params, x):
 def test_synthetic_cnn_reproduces_dl4j_output(tag):
     network = read_network_zip(DL4J / f"SyntheticCNN_100{tag}.bin")
     params = split_coefficients(network.description, network.coefficients)
+    np.testing.assert_array_equal(join_coefficients(network.description, params), network.coefficients)
     x = read_ndarray(DL4J / f"SyntheticCNN_Input_100{tag}.bin")
     expected = read_ndarray(DL4J / f"SyntheticCNN_Output_100{tag}.bin")
     with torch.no_grad():

@@ -67,8 +67,13 @@ def parameter_layout(layer: LayerRecord) -> tuple[ParamSpec, ...]:
         "Deconvolution2D", "Deconvolution3D", "DepthwiseConvolution2D", "SeparableConvolution2D"
     ):
         return ()
-    n_in, n_out = _needed(layer, "n_in"), _needed(layer, "n_out")
-    bias = (ParamSpec("b", (n_out,)),) if layer.has_bias is not False else ()
+    n_in, has_bias = _needed(layer, "n_in"), layer.has_bias is not False  # unstored hasBias: DL4J's default, true
+    if kind == "DepthwiseConvolution2D":  # nOut is nIn * depthMultiplier whatever the JSON says
+        multiplier = _needed(layer, "depth_multiplier")
+        bias = (ParamSpec("b", (n_in * multiplier,)),) if has_bias else ()
+        return bias + (ParamSpec("W", (*_needed(layer, "kernel"), n_in, multiplier)),)
+    n_out = _needed(layer, "n_out")
+    bias = (ParamSpec("b", (n_out,)),) if has_bias else ()
     if kind in _DENSE:
         return (ParamSpec("W", (n_in, n_out), "f"),) + bias
     kernel = _needed(layer, "kernel")
@@ -79,9 +84,6 @@ def parameter_layout(layer: LayerRecord) -> tuple[ParamSpec, ...]:
     if kind == "Deconvolution3D":
         return bias + (ParamSpec("W", (*kernel, n_out, n_in)),)
     multiplier = _needed(layer, "depth_multiplier")
-    if kind == "DepthwiseConvolution2D":  # nOut is nIn * depthMultiplier whatever the JSON says
-        bias = (ParamSpec("b", (n_in * multiplier,)),) if bias else ()
-        return bias + (ParamSpec("W", (*kernel, n_in, multiplier)),)
     return bias + (ParamSpec("W", (multiplier, n_in, *kernel)), ParamSpec("pW", (n_out, n_in * multiplier, 1, 1)))
 
 
