@@ -82,7 +82,19 @@ from .layers import (
     DepthwiseConvolution2D,
     SeparableConvolution2D,
 )
+from .nd4j import ND4JFileError, ndarray_bytes, read_ndarray, write_ndarray
 from .network import MultiLayerNetwork
+from .parameters import ParamSpec, join_coefficients, parameter_count, parameter_layout, split_coefficients
+from .saved_configuration import (
+    ConfigurationError,
+    LayerRecord,
+    NetworkDescription,
+    NetworkFile,
+    PreprocessorRecord,
+    UnsupportedLayerError,
+    parse_configuration,
+    read_network_zip,
+)
 from .updaters import Adam, Nesterovs, Sgd
 
 __all__ = [
@@ -95,4 +107,9 @@ __all__ = [
     "SeparableConvolution2D", "Sgd", "SpaceToBatchLayer", "SpaceToDepthLayer", "Subsampling1DLayer",
     "Subsampling3DLayer", "SubsamplingLayer", "Upsampling1D", "Upsampling2D", "Upsampling3D", "WeightInit",
     "ZeroPadding1DLayer", "ZeroPadding3DLayer", "ZeroPaddingLayer",
+    # DL4J's files: ND4J arrays, configuration.json, the flat parameter vector
+    "ConfigurationError", "LayerRecord", "ND4JFileError", "NetworkDescription", "NetworkFile", "ParamSpec",
+    "PreprocessorRecord", "UnsupportedLayerError", "join_coefficients", "ndarray_bytes", "parameter_count",
+    "parameter_layout", "parse_configuration", "read_ndarray", "read_network_zip", "split_coefficients",
+    "write_ndarray",
 ]
