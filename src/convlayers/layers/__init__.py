@@ -36,6 +36,10 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
     Pooling,
+    SumPooling,
+    SumPooling1D,
+    SumPooling2D,
+    SumPooling3D,
 )
 from .registry import deserialize_layer, get_layer_class, layer_from_spec, register_layer_class, serialize_layer
 from .reshape import Flatten, Reshape
@@ -142,6 +146,10 @@ __all__ = [
     "SpaceToBatch",
     "SpaceToDepth",
     "SpatialLayer",
+    "SumPooling",
+    "SumPooling1D",
+    "SumPooling2D",
+    "SumPooling3D",
     "UpSampling",
     "UpSampling1D",
     "UpSampling2D",
