@@ -15,8 +15,16 @@ layers, which compute. A single example is unbatched (``(c, h, w)`` in,
 ((8, 14, 14), (5, 8, 14, 14))
 """
 
+from .chain import NetChain
+from .companions import ElementwiseLayer, FlattenLayer, LinearLayer, LogisticSigmoid, Ramp, SoftmaxLayer, Tanh
 from .convolution import ConvolutionLayer, DeconvolutionLayer
 from .functions import Information, NetExtract, NetInitialize
+from .pooling import PoolingLayer
 from .ports import VARYING
+from .training import NetTrain
 
-__all__ = ["ConvolutionLayer", "DeconvolutionLayer", "Information", "NetExtract", "NetInitialize", "VARYING"]
+__all__ = [
+    "ConvolutionLayer", "DeconvolutionLayer", "ElementwiseLayer", "FlattenLayer", "Information", "LinearLayer",
+    "LogisticSigmoid", "NetChain", "NetExtract", "NetInitialize", "NetTrain", "PoolingLayer", "Ramp", "SoftmaxLayer",
+    "Tanh", "VARYING",
+]

@@ -220,7 +220,7 @@ class ConvolutionLayer(_Convolutional):
         Dimensionality: 1, 2 or 3 spatial dims.
         LearningRateMultipliers: a number, or ``{"Weights": r, "Biases": r}`` (0 freezes).
         Input, Output: port dims of one example (``"Varying"`` allowed for the first spatial dim with
-            ``Interleaving=True``), or an :class:`~.images.ImageEncoder` as ``Input``.
+            ``Interleaving=True``).
 
     Output size per spatial dim: ``floor((d + b + e - (dil * (k - 1) + 1)) / s) + 1``.
 

@@ -48,9 +48,6 @@ class NetLayer(Net):
     def _finish_init(self) -> None:
         """Infer from a declared ``Input`` (subclasses call this once their options are stored)."""
         if self._input_spec is not None:
-            if hasattr(self._input_spec, "encode"):  # an image encoder: it fixes the dims
-                self.encoder = self._input_spec
-                self._input_spec = self.encoder.dims(self.interleaving)
             self.infer(self._input_spec)
 
     interleaving: bool = False
@@ -72,7 +69,7 @@ class NetLayer(Net):
             )
         if self.core is None:
             self.core = self.make_core(dims)
-            self.core.build((None,) + ports.to_core(dims))
+            self.core.build(self.core_input_shape(dims))
             for name, value in self._pending.items():
                 self._store(name, value)
             self._pending.clear()
@@ -86,6 +83,14 @@ class NetLayer(Net):
     def make_core(self, dims: Dims) -> Layer:
         """The core layer computing this layer for inputs of ``dims``."""
         raise NotImplementedError
+
+    def core_input_shape(self, dims: Dims) -> tuple[int | None, ...]:
+        """The batch shape the core layer takes for examples of ``dims``."""
+        return (None,) + ports.to_core(dims)
+
+    def core_layers(self) -> list[Layer]:
+        """The core layers this layer runs, in order (what a core model of a chain strings together)."""
+        return [self.core]  # type: ignore[list-item]
 
     def fail(self, message: str) -> ValueError:
         """Wolfram's validation error: ``Validation failed for ConvolutionLayer: <message>``."""
@@ -151,11 +156,13 @@ class NetLayer(Net):
 
     # -- computing ----------------------------------------------------------------------------
     def run(self, x: torch.Tensor) -> torch.Tensor:
-        return self.core(x)  # type: ignore[misc]
+        for layer in self.core_layers():
+            x = layer(x)
+        return x
 
     def forward(self, data: Any) -> Any:
         """Apply the layer; a layer with no ``Input`` takes its dims from the data (one example, or a batch)."""
-        if self.input_dims is None and not (self.encoder is not None and self.encoder.accepts(data)):
+        if self.input_dims is None:
             x = numeric(data)  # symbols are refused before their dims are read
             self.infer(x.shape[1:] if self._data_is_batch(x) else x.shape)
         return super().forward(data)

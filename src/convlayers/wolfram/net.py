@@ -38,8 +38,6 @@ class Net(torch.nn.Module):
 
     input_dims: Dims | None = None
     output_dims: Dims | None = None
-    #: An image encoder on the input port (:class:`~.images.ImageEncoder`), or ``None``.
-    encoder: Any = None
 
     @property
     def head(self) -> str:
@@ -57,8 +55,6 @@ class Net(torch.nn.Module):
     # -- application --------------------------------------------------------------------------
     def forward(self, data: Any) -> Any:
         """Apply the net to one example or a batch of them (see the module's notes)."""
-        if self.encoder is not None and self.encoder.accepts(data):
-            return self.forward(self.encoder.encode(data))
         if isinstance(data, list) and data and not _uniform(data):
             return [self.forward(example) for example in data]  # a batch of different lengths: each alone
         x = numeric(data)
