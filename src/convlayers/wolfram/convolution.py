@@ -64,17 +64,18 @@ class _Convolutional(NetLayer):
         if Biases is None:
             self.arrays = ("Weights",)
         super().__init__(Input=Input, Output=Output, LearningRateMultipliers=LearningRateMultipliers)
-        weights = None if Weights is None or Weights == AUTOMATIC else np.asarray(Weights, dtype=np.float32)
+        weights = None if Weights is None or isinstance(Weights, str) and Weights == AUTOMATIC else np.asarray(Weights, dtype=np.float32)
         if weights is not None and weights.ndim < 3:
             raise self.fail(f"\"Weights\" should be an array of rank 3, 4 or 5; received dims {list(weights.shape)}.")
+        if not (isinstance(ChannelGroups, int) and ChannelGroups > 0):
+            raise self.fail(f"\"ChannelGroups\" should be a positive integer; received {ChannelGroups!r}.")
+        self.channel_groups = ChannelGroups
         n, kernel = self._from_weights(n, kernel, weights)
         if not (isinstance(n, int) and n > 0):
             raise self.fail(f"the number of output channels should be a positive integer; received {n!r}.")
         if kernel is None:
             raise self.fail("a kernel size (or \"Weights\") is required.")
-        if not (isinstance(ChannelGroups, int) and ChannelGroups > 0):
-            raise self.fail(f"\"ChannelGroups\" should be a positive integer; received {ChannelGroups!r}.")
-        self.n, self.kernel, self.channel_groups = n, kernel, ChannelGroups
+        self.n, self.kernel = n, kernel
         self.padding, self.stride, self.dilation = PaddingSize, Stride, Dilation
         self.interleaving = bool(Interleaving)
         stated = {rank_of(kernel), rank_of(Stride), rank_of(Dilation), padding_rank(PaddingSize), Dimensionality}
