@@ -60,15 +60,15 @@ def to_channels_last(x):
 
 
 def pool(x, kind, *, pool_size, strides, pads):
-    """Max or average pooling of channels-first ``x`` by direct loops over output positions.
+    """Max, average or sum pooling of channels-first ``x`` by direct loops over output positions.
 
-    Padding is NaN, so ``nanmax`` never picks it and ``nanmean`` divides by the
-    number of real elements in each window (TF's divisor).
+    Padding is NaN, so ``nanmax`` never picks it, ``nanmean`` divides by the
+    number of real elements in each window (TF's divisor) and ``nansum`` adds nothing for it.
     """
     rank = x.ndim - 2
     padded = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [tuple(p) for p in pads], constant_values=np.nan)
     out_sizes = [(padded.shape[2 + i] - pool_size[i]) // strides[i] + 1 for i in range(rank)]
-    reduce = {"max": np.nanmax, "average": np.nanmean}[kind]
+    reduce = {"max": np.nanmax, "average": np.nanmean, "sum": np.nansum}[kind]
     y = np.empty(x.shape[:2] + tuple(out_sizes))
     for position in itertools.product(*[range(n) for n in out_sizes]):
         window = tuple(slice(o * s, o * s + k) for o, s, k in zip(position, strides, pool_size))

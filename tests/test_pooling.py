@@ -1,4 +1,4 @@
-"""Max/average pooling and global pooling: values against NumPy references and hand tables, gradients, protocol, errors."""
+"""Max/average/sum pooling and global pooling: values against NumPy references and hand tables, gradients, protocol, errors."""
 
 import itertools
 import json
@@ -21,6 +21,9 @@ from convlayers import (
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+    SumPooling1D,
+    SumPooling2D,
+    SumPooling3D,
 )
 from convlayers.geometry import window_counts
 from reference import pool as np_pool
@@ -29,6 +32,7 @@ from reference import mode_pads, to_channels_first, to_channels_last
 POOL = {
     ("max", 1): MaxPooling1D, ("max", 2): MaxPooling2D, ("max", 3): MaxPooling3D,
     ("average", 1): AveragePooling1D, ("average", 2): AveragePooling2D, ("average", 3): AveragePooling3D,
+    ("sum", 1): SumPooling1D, ("sum", 2): SumPooling2D, ("sum", 3): SumPooling3D,
 }
 GLOBAL = {
     ("max", 1): GlobalMaxPooling1D, ("max", 2): GlobalMaxPooling2D, ("max", 3): GlobalMaxPooling3D,
@@ -40,7 +44,7 @@ def _configs():
     """A deterministic spread over kind, rank, padding form, data format, pool sizes and strides."""
     rng = np.random.default_rng(3)
     paddings = ["valid", "same", "causal", "full", "explicit"]
-    for kind, rank, padding, data_format in itertools.product(("max", "average"), (1, 2, 3), paddings, ("channels_last", "channels_first")):
+    for kind, rank, padding, data_format in itertools.product(("max", "average", "sum"), (1, 2, 3), paddings, ("channels_last", "channels_first")):
         for _ in range(2):
             k = tuple(int(v) for v in rng.integers(1, 4, rank))
             s = None if rng.random() < 0.25 else tuple(int(v) for v in rng.integers(1, 4, rank))
@@ -64,7 +68,7 @@ def test_values_against_numpy_reference(kind, rank, k, s, padding, data_format):
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize("kind", ["max", "average", "sum"])
 def test_exhaustive_1d_sweep_of_sizes_pools_strides_and_pads(kind):
     # covers both lowerings: torch's own pooling (symmetric pad, ceil_mode, sliced) and pad-then-pool
     rng = np.random.default_rng(7)

@@ -36,6 +36,9 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
     Pooling,
+    SumPooling1D,
+    SumPooling2D,
+    SumPooling3D,
 )
 from .registry import deserialize_layer, get_layer_class, layer_from_spec, register_layer_class, serialize_layer
 from .reshape import Flatten, Reshape
@@ -142,6 +145,9 @@ __all__ = [
     "SpaceToBatch",
     "SpaceToDepth",
     "SpatialLayer",
+    "SumPooling1D",
+    "SumPooling2D",
+    "SumPooling3D",
     "UpSampling",
     "UpSampling1D",
     "UpSampling2D",

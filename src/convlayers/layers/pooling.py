@@ -1,4 +1,4 @@
-"""Max and average pooling: one N-d implementation; the 1D/2D/3D classes pin the rank and the reduction."""
+"""Max, average and sum pooling: one N-d implementation; the 1D/2D/3D classes pin the rank and the reduction."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .window import WindowLayer
 class Pooling(DeclaredArguments, WindowLayer):
     """N-d pooling over sliding windows with Keras 3's arguments and TF's exact numbers.
 
-    Subclasses pick the reduction (:class:`MaxPooling`, :class:`AveragePooling`)
+    Subclasses pick the reduction (:class:`MaxPooling`, :class:`AveragePooling`, :class:`SumPooling`)
     and the rank.
 
     Args:
@@ -90,6 +90,50 @@ class AveragePooling(Pooling):
     """
 
     spec_kind = "average"
+
+
+class SumPooling(Pooling):
+    """N-d sum pooling (beyond Keras; Wolfram's ``"Total"``): each window's real elements added. See :class:`Pooling`.
+
+    >>> import numpy as np
+    >>> SumPooling1D(2, padding="same")(np.array([[[1.0], [2.0], [3.0]]], "float32"))[0, :, 0].tolist()
+    [3.0, 3.0]
+    """
+
+    spec_kind = "sum"
+
+
+class SumPooling1D(SumPooling):
+    """Sum pooling over ``(batch, steps, channels)``; see :class:`SumPooling`.
+
+    >>> import numpy as np
+    >>> SumPooling1D(3, strides=1)(np.ones((2, 9, 3), "float32"))[0, :, 0].tolist()
+    [3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    """
+
+    rank = 1
+
+
+class SumPooling2D(SumPooling):
+    """Sum pooling over ``(batch, rows, cols, channels)``; see :class:`SumPooling`.
+
+    >>> import numpy as np
+    >>> SumPooling2D(data_format="channels_first")(np.ones((1, 1, 4, 4), "float32"))[0, 0].tolist()
+    [[4.0, 4.0], [4.0, 4.0]]
+    """
+
+    rank = 2
+
+
+class SumPooling3D(SumPooling):
+    """Sum pooling over ``(batch, depth, rows, cols, channels)``; see :class:`SumPooling`.
+
+    >>> import numpy as np
+    >>> SumPooling3D((2, 1, 3), padding=((0, 1), 0, 0))(np.ones((1, 3, 4, 6, 2), "float32")).shape
+    (1, 2, 4, 2, 2)
+    """
+
+    rank = 3
 
 
 class MaxPooling1D(MaxPooling):

@@ -183,14 +183,15 @@ class DenseSpec(Spec):
 
 @dataclass(frozen=True)
 class PoolSpec(Spec):
-    """Max or average pooling over sliding windows (an average divides by its count of real elements).
+    """Max, average or sum pooling over sliding windows (an average divides by its count of real elements;
+    a sum adds the real elements: Wolfram's ``"Total"``).
 
     >>> from convlayers.geometry import Same
     >>> PoolSpec(kind="max", rank=1, pool_size=(2,), strides=(2,), padding=Same()).geometry.output_sizes((5,))
     (3,)
     """
 
-    kind: Literal["max", "average"] = "max"
+    kind: Literal["max", "average", "sum"] = "max"
     rank: int = 2
     pool_size: tuple[int, ...] = (2, 2)
     strides: tuple[int, ...] = (2, 2)

@@ -1,4 +1,4 @@
-"""N-d max and average pooling (windowed and global) in the user's layout.
+"""N-d max, average and sum pooling (windowed and global) in the user's layout.
 
 Padding arrives as explicit per-side pairs, any placement. Padding never wins
 a max and never counts in an average's divisor (TF's semantics). Torch's own
@@ -133,14 +133,17 @@ def pool_call(
     dtype: torch.dtype,
     device: torch.device,
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """:func:`max_pool` (``kind`` ``'max'``) or :func:`average_pool` (``'average'``) for inputs of spatial
+    """:func:`max_pool` (``kind`` ``'max'``), :func:`average_pool` (``'average'``) or window sums (``'sum'``,
+    padding adding nothing) for inputs of spatial
     ``sizes``, in ``dtype`` on ``device``, resolved once: the returned function only runs the torch ops.
 
     >>> run = pool_call("max", (3,), (2,), (2,), ((0, 1),), True, torch.float32, torch.device("cpu"))
     >>> run(torch.tensor([[[1.0], [-2.0], [-3.0]]])).flatten().tolist()
     [1.0, -3.0]
     """
-    rank, plan = len(pool_size), native_plan(sizes, pool_size, strides, pads)
+    rank = len(pool_size)
+    # Sums pad with zeros and take every window whole: torch's avg pool with a divisor of 1, no plan needed.
+    plan = None if kind == "sum" else native_plan(sizes, pool_size, strides, pads)
     outs = _output_sizes(sizes, pool_size, strides, pads)
     if plan is not None:
         padding, ceil_mode, offsets = plan
@@ -157,6 +160,8 @@ def pool_call(
         keep, torch_pads = None, torch_pad_order(pads)
         if kind == "max":
             pool = lambda x: _MAX[rank](F.pad(x, torch_pads, value=float("-inf")), pool_size, strides)  # noqa: E731
+        elif kind == "sum":
+            pool = lambda x: _sum_pool(F.pad(x, torch_pads), pool_size, strides)  # noqa: E731
         else:
             counts = _real_counts(sizes, pool_size, strides, pads, dtype, device)
             pool = lambda x: _sum_pool(F.pad(x, torch_pads), pool_size, strides) / counts  # noqa: E731
