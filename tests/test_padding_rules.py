@@ -23,7 +23,7 @@ from convlayers import (
     SeparableConv1D,
     Sequential,
 )
-from convlayers.geometry import Causal, Explicit, Full, Same, SameLower, Strict, Truncate, Valid, normalize_padding
+from convlayers.geometry import Causal, Ceil, Explicit, Full, Same, SameLower, Strict, Truncate, Valid, normalize_padding
 from convlayers.io import load_model, save_model
 from convlayers.layers import deserialize_layer, serialize_layer
 from reference import conv as np_conv
@@ -78,6 +78,22 @@ def test_same_upper_and_lower_are_onnx_auto_pad():
             assert Same(extra_at="begin").pads((n,), (k,), (s,), (d,)) == (lower,)
     assert Same(extra_at="begin").pair(0, 8, 4, 2, 1) != SameLower().pair(0, 8, 4, 2, 1)
     assert SameLower().pads((None,), (3,), (2,), (1,)) == (None,)
+
+
+def test_ceil_is_torch_ceil_mode():
+    """Sizes against torch's own ``ceil_mode`` pooling (an independent implementation; symmetric pads only), values by pooling."""
+    import torch
+
+    for n, k, s, p, d in itertools.product(range(1, 10), range(1, 5), range(1, 5), range(3), range(1, 3)):
+        if p > k // 2 or n + 2 * p < (k - 1) * d + 1:  # torch's limits
+            continue
+        expected = torch.nn.functional.max_pool1d(torch.zeros(1, 1, n), k, s, padding=p, dilation=d, ceil_mode=True)
+        assert Ceil(p).for_rank(1, "MaxPooling1D").output_sizes((n,), (k,), (s,), (d,)) == (expected.shape[-1],), (n, k, s, p, d)
+    x = np.arange(1.0, 7.0, dtype=np.float32).reshape(1, 6, 1)
+    assert MaxPooling1D(2, strides=3, padding=Ceil(0))(x).ravel().tolist() == [2, 5]  # no window from 6 on
+    assert MaxPooling1D(2, strides=2, padding=Ceil(0))(x[:, :5]).ravel().tolist() == [2, 4, 5]
+    assert AveragePooling1D(3, strides=2, padding=Ceil(((1, 1),)))(x).ravel().tolist() == [1.5, 3, 5, 6]
+    assert Ceil(0).for_rank(1, "MaxPooling1D").pads((None,), (2,), (2,), (1,)) == (None,)
 
 
 def test_same_lower_pads_a_layer_exactly():
@@ -169,7 +185,7 @@ def test_keras_strings_map_to_rules_and_back():
         lambda p: MaxPooling2D(2, padding=p),
     ],
 )
-@pytest.mark.parametrize("rule", [Same(extra_at="begin"), SameLower(), Strict((1, 0)), Truncate(1)])
+@pytest.mark.parametrize("rule", [Same(extra_at="begin"), SameLower(), Ceil(((1, 0), 0)), Strict((1, 0)), Truncate(1)])
 def test_rules_without_keras_names_round_trip_through_configs(make, rule):
     layer = make(rule)
     assert layer.padding == layer.geometry.padding and type(layer.padding) is type(rule)
