@@ -8,7 +8,7 @@ the graph runs in an :class:`~.onnx_graph.OnnxGraph`. Padding is exact for every
 :class:`~convlayers.geometry.SameLower`, explicit pads :class:`~convlayers.geometry.Explicit`
 (``ceil_mode``: :class:`~convlayers.geometry.Ceil`).
 
-The file is untrusted: external data is refused (it would read other files), every
+The file is untrusted: external data is read only from files beside it, every
 initializer's declared size is checked against its bytes and against the file's size
 before it is converted, and the graph is sorted with cycles refused; every layer is
 built on the meta device first, so the weights it needs are bounded before memory is
@@ -101,14 +101,50 @@ def load_onnx(path: PathLike) -> OnnxGraph:
         raise ModelFileError(source, _WHAT, "it is a directory, not a file.")
     size = source.stat().st_size
     try:
-        # External data would make the file read other paths it names: refused below, never loaded.
+        # onnx would follow external-data paths anywhere: they are read here, checked, instead.
         model = onnx.load(str(source), load_external_data=False)
     except Exception as error:  # protobuf's DecodeError and friends: the file's fault
         raise ModelFileError(source, _WHAT, f"it is not an ONNX model, or it is truncated ({type(error).__name__}: {error}).") from None
     try:
+        size += _read_external_data(model, source.parent)
         return _translate(model, size)
     except ValueError as error:
         raise ModelFileError(source, _WHAT, str(error)) from None
+
+
+def _read_external_data(model: Any, folder: Path) -> int:
+    """Read initializers stored beside the model (``torch.onnx.export`` writes ``model.onnx.data``) into it.
+
+    Only files inside the model's own folder are read, each byte range checked
+    against the file's size before reading; returns the bytes read.
+    """
+    read = 0
+    for tensor in model.graph.initializer:
+        if tensor.data_location != 1:
+            continue
+        entries = {entry.key: entry.value for entry in tensor.external_data}
+        location = entries.get("location", "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or target.parent != folder.resolve() or not target.is_file():
+            raise ValueError(
+                f"the initializer {tensor.name!r} names external data at {location!r}; only files beside the model are read."
+            )
+        try:
+            offset, length = int(entries.get("offset", 0)), int(entries.get("length", target.stat().st_size))
+        except ValueError:
+            raise ValueError(f"the initializer {tensor.name!r} has an external offset or length that is not an int.") from None
+        if offset < 0 or length < 0 or offset + length > target.stat().st_size:
+            raise ValueError(
+                f"the initializer {tensor.name!r} reads bytes {offset}..{offset + length} of {location!r}, "
+                f"which has {target.stat().st_size}."
+            )
+        with target.open("rb") as handle:
+            handle.seek(offset)
+            tensor.raw_data = handle.read(length)
+        tensor.data_location = 0
+        del tensor.external_data[:]
+        read += length
+    return read
 
 
 def _opset(model: Any) -> int:
@@ -171,8 +207,6 @@ def _initializers(graph: Any, file_size: int) -> dict[str, np.ndarray]:
     total = 0
     for tensor in graph.initializer:
         name = repr(tensor.name)
-        if tensor.data_location == 1 or tensor.external_data:
-            raise ValueError(f"the initializer {name} is stored outside the file (external data); only self-contained files are read.")
         if tensor.data_type not in _DTYPES:
             raise ValueError(f"the initializer {name} has ONNX data type {tensor.data_type}; read are {sorted(_DTYPES)}.")
         dims = list(tensor.dims)
