@@ -28,6 +28,9 @@ def _natural(x, kernel, stride):
         (5, 3, 2, 9, "theano_same", 1), # kd // 2
         (5, 2, 2, 10, "theano_same", 1),
         (5, 3, 1, 7, "theano_full", 2), # kd - 1
+        (5, 3, 2, 8, "onnx_upper", 1),  # onnxruntime: P = 11 - 8 = 3, the smaller half first
+        (5, 3, 2, 8, "onnx_lower", 2),  # the larger half first
+        (5, 3, 2, 12, "onnx_lower", 0), # past the natural output: zeros, no size check
     ],
 )
 def test_kept_window_matches_the_scatter_oracle(n, k, s, size, placement, begin):

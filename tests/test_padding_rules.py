@@ -23,7 +23,19 @@ from convlayers import (
     SeparableConv1D,
     Sequential,
 )
-from convlayers.geometry import Causal, Explicit, Full, Same, Strict, Truncate, Valid, normalize_padding, serialize_padding
+from convlayers.geometry import (
+    Causal,
+    Ceil,
+    Explicit,
+    Full,
+    Same,
+    SameLower,
+    Strict,
+    Truncate,
+    Valid,
+    normalize_padding,
+    serialize_padding,
+)
 from convlayers.io import load_model, save_model
 from convlayers.layers import deserialize_layer, serialize_layer
 from reference import conv as np_conv
@@ -62,6 +74,46 @@ def test_theano_same_places_windows_centred_on_every_stride_step():
         ((begin, end),) = rule.pads((n,), (k,), (s,), (d,))
         assert begin == span // 2 and rule.output_sizes((n,), (k,), (s,), (d,)) == (len(starts),)
         assert end == max(0, starts[-1] + span - n), (n, k, s, d)  # just what the last window needs
+
+
+def test_same_upper_and_lower_are_onnx_auto_pad():
+    """Sweep against ONNX's auto_pad definition (Operators.md, Conv): the total pad of
+    ``(ceil(n / s) - 1) * s + ((k - 1) * d + 1) - n`` (onnxruntime clamps it at 0), split
+    ``total // 2`` first for SAME_UPPER and ``total - total // 2`` first for SAME_LOWER."""
+    for n, k, s, d in itertools.product(range(1, 14), range(1, 7), range(1, 5), range(1, 4)):
+        total = max(0, (-(-n // s) - 1) * s + ((k - 1) * d + 1) - n)
+        upper, lower = (total // 2, total - total // 2), (total - total // 2, total // 2)
+        assert Same().pads((n,), (k,), (s,), (d,)) == (upper,), (n, k, s, d)
+        assert SameLower().pads((n,), (k,), (s,), (d,)) == (lower,), (n, k, s, d)
+        assert SameLower().output_sizes((n,), (k,), (s,), (d,)) == (-(-n // s),)
+        if s == 1:  # Theano's centred windows agree with SAME_LOWER only at stride 1
+            assert Same(extra_at="begin").pads((n,), (k,), (s,), (d,)) == (lower,)
+    assert Same(extra_at="begin").pair(0, 8, 4, 2, 1) != SameLower().pair(0, 8, 4, 2, 1)
+    assert SameLower().pads((None,), (3,), (2,), (1,)) == (None,)
+
+
+def test_ceil_is_torch_ceil_mode():
+    """Sizes against torch's own ``ceil_mode`` pooling (an independent implementation; symmetric pads only), values by pooling."""
+    import torch
+
+    for n, k, s, p, d in itertools.product(range(1, 10), range(1, 5), range(1, 5), range(3), range(1, 3)):
+        if p > k // 2 or n + 2 * p < (k - 1) * d + 1:  # torch's limits
+            continue
+        expected = torch.nn.functional.max_pool1d(torch.zeros(1, 1, n), k, s, padding=p, dilation=d, ceil_mode=True)
+        assert Ceil(p).for_rank(1, "MaxPooling1D").output_sizes((n,), (k,), (s,), (d,)) == (expected.shape[-1],), (n, k, s, p, d)
+    x = np.arange(1.0, 7.0, dtype=np.float32).reshape(1, 6, 1)
+    assert MaxPooling1D(2, strides=3, padding=Ceil(0))(x).ravel().tolist() == [2, 5]  # no window from 6 on
+    assert MaxPooling1D(2, strides=2, padding=Ceil(0))(x[:, :5]).ravel().tolist() == [2, 4, 5]
+    assert AveragePooling1D(3, strides=2, padding=Ceil(((1, 1),)))(x).ravel().tolist() == [1.5, 3, 5, 6]
+    assert Ceil(0).for_rank(1, "MaxPooling1D").pads((None,), (2,), (2,), (1,)) == (None,)
+
+
+def test_same_lower_pads_a_layer_exactly():
+    x = np.arange(1.0, 6.0, dtype=np.float32).reshape(1, 5, 1)
+    layer = Conv1D(1, 2, padding=SameLower(), use_bias=False)
+    layer.build(x.shape)
+    layer.set_weights([np.array([[[1.0]], [[0.0]]], np.float32)])  # picks each window's first element
+    assert layer(x).ravel().tolist() == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("extra_at, expected", [("end", [1, 2, 3]), ("begin", [0, 1, 2])])
@@ -145,7 +197,7 @@ def test_keras_strings_map_to_rules_and_back():
         lambda p: MaxPooling2D(2, padding=p),
     ],
 )
-@pytest.mark.parametrize("rule", [Same(extra_at="begin"), Strict((1, 0)), Truncate(1)])
+@pytest.mark.parametrize("rule", [Same(extra_at="begin"), SameLower(), Ceil(((1, 0), 0)), Strict((1, 0)), Truncate(1)])
 def test_rules_without_keras_names_round_trip_through_configs(make, rule):
     layer = make(rule)
     assert layer.padding == layer.geometry.padding and type(layer.padding) is type(rule)

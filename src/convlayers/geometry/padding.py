@@ -7,7 +7,10 @@ order) from the input size, kernel, stride and dilation:
 - :class:`Valid`, :class:`Same` (TF's, extra pixel at the end, or Theano's,
   windows centred with the extra at the beginning), :class:`Causal`,
   :class:`Full`: Keras's ``'valid'``, ``'same'``, ``'causal'``, ``'full'``;
-- :class:`Explicit`: ``(begin, end)`` pairs per dim;
+- :class:`SameLower`: ONNX's ``SAME_LOWER``, TF's total pad with the odd
+  pixel at the beginning;
+- :class:`Explicit`: ``(begin, end)`` pairs per dim; :class:`Ceil`: the same
+  with the output size rounded up (PyTorch's and ONNX's ``ceil_mode``);
 - :class:`Strict` and :class:`Truncate`: DL4J's ``ConvolutionMode``, symmetric
   pads whose output size must divide exactly, or is floored.
 
@@ -232,6 +235,33 @@ class Same(PaddingRule):
 
 
 @dataclass(frozen=True)
+class SameLower(PaddingRule):
+    """ONNX's ``auto_pad="SAME_LOWER"``: TF's ``'same'`` total pad, the odd pixel at the beginning.
+
+    ``out = ceil(size / stride)``, ``total = max((out - 1) * stride + span - size, 0)``,
+    pads ``(total - total // 2, total // 2)``. At stride 1 this is Theano's
+    ``Same(extra_at="begin")``; at larger strides the two differ (Theano centres
+    the windows, ``span // 2`` before the input, whatever the stride).
+
+    >>> SameLower().pair(0, 10, 2, 1, 1), SameLower().pair(0, 8, 4, 2, 1)
+    ((1, 0), (1, 1))
+    """
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
+        if size is None:
+            if stride != 1:
+                return None
+            size = 1  # at stride 1 every size pads alike
+        end, begin = same_pads(size, kernel, stride, dilation)
+        return (begin, end)
+
+    def output_sizes(
+        self, sizes: Sequence[int | None], kernel_size: Sequence[int], strides: Sequence[int], dilation_rate: Sequence[int]
+    ) -> tuple[int | None, ...]:
+        return tuple(None if n is None else -(-n // s) for n, s in zip(sizes, strides))
+
+
+@dataclass(frozen=True)
 class Causal(PaddingRule):
     """All of ``span - 1`` at the beginning: output ``t`` sees inputs up to ``t`` (Keras ``'causal'``).
 
@@ -282,6 +312,44 @@ class Explicit(PaddingRule):
     @property
     def spelling(self) -> Pads:
         return self.pairs
+
+    def config(self) -> dict[str, Any]:
+        return {"pairs": [list(pair) for pair in self.pairs]}
+
+
+@dataclass(frozen=True)
+class Ceil(PaddingRule):
+    """Explicit ``(begin, end)`` pads with the output size rounded up: PyTorch's and ONNX's ``ceil_mode``.
+
+    ``out = ceil((size + begin + end - span) / stride) + 1``, less one when the
+    last window would start past the input and its begin pad (onnxruntime and
+    PyTorch drop that window). The end pad grows by what the last window
+    reaches past ``size + begin + end``, so every rule-following layer (and a
+    pooling average, which never counts padding) sees exactly those windows.
+
+    >>> Ceil(0).for_rank(1, "MaxPooling1D").pads((5,), (2,), (2,), (1,))
+    ((0, 1),)
+    >>> Ceil(0).for_rank(1, "MaxPooling1D").output_sizes((6,), (2,), (3,), (1,))  # a third window would start at 6
+    (2,)
+    """
+
+    pairs: Any = 0
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
+        begin, end = self.pairs[dim]
+        if size is None:
+            return None
+        span = (kernel - 1) * dilation + 1
+        reach = size + begin + end - span
+        if reach < 0:
+            return (begin, end)  # no window fits: the layer reports the empty output
+        out = -(-reach // stride) + 1
+        if (out - 1) * stride >= size + begin:
+            out -= 1
+        return (begin, max(end, (out - 1) * stride + span - size - begin))
+
+    def for_rank(self, rank: int, owner: str) -> Ceil:
+        return Ceil(normalize_pads(self.pairs, rank, "padding", owner))
 
     def config(self) -> dict[str, Any]:
         return {"pairs": [list(pair) for pair in self.pairs]}
@@ -363,7 +431,7 @@ class Truncate(PaddingRule):
 
 
 #: Every rule by class name (layer configs name them so), and Keras's strings.
-RULES: dict[str, type[PaddingRule]] = {cls.__name__: cls for cls in (Valid, Same, Causal, Full, Explicit, Strict, Truncate)}
+RULES: dict[str, type[PaddingRule]] = {cls.__name__: cls for cls in (Valid, Same, SameLower, Causal, Full, Explicit, Ceil, Strict, Truncate)}
 _BY_KERAS_NAME: dict[str, PaddingRule] = {"valid": Valid(), "same": Same(), "causal": Causal(), "full": Full()}
 
 PaddingLike = Union[str, int, Sequence[int], Sequence[Sequence[int]], PaddingRule]
@@ -387,7 +455,7 @@ def normalize_padding(
     Strict(padding=(1, 0))
     """
     allowed = f"one of {tuple(modes)}, an int, per-dim ints, per-dim (begin, end) pairs" + (
-        ", or a padding rule (convlayers.geometry: Valid, Same, Causal, Full, Explicit, Strict, Truncate)"
+        ", or a padding rule (convlayers.geometry: Valid, Same, SameLower, Causal, Full, Explicit, Ceil, Strict, Truncate)"
         if dialect_rules else ""
     )
     if isinstance(value, dict) and value.get("class_name") in RULES and isinstance(value.get("config", {}), dict):

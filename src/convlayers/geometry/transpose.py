@@ -43,7 +43,7 @@ def normalize_output_padding(value: Any, strides: tuple[int, ...], owner: str) -
     return padding
 
 
-Placement = Literal["valid", "same", "theano_same", "theano_full"]
+Placement = Literal["valid", "same", "theano_same", "theano_full", "onnx_upper", "onnx_lower"]
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,18 @@ class OutputSize:
     ``placement`` says where the kept window starts, with ``kd = (k - 1) * d + 1``
     and ``N`` the natural length: ``'valid'`` at 0; ``'same'`` (TensorFlow's
     ``conv2d_transpose``) at ``P // 2`` with ``P = max(0, N - size)``;
-    ``'theano_same'`` at ``kd // 2``; ``'theano_full'`` at ``kd - 1``. Positions
-    past the natural output hold zeros. TensorFlow checks that the size is one
-    its forward convolution maps back onto the input (``check``); Theano does not.
+    ``'theano_same'`` at ``kd // 2``; ``'theano_full'`` at ``kd - 1``;
+    ``'onnx_upper'`` at ``P // 2`` and ``'onnx_lower'`` at ``P - P // 2``
+    (ONNX's ``ConvTranspose(output_shape=...)`` with ``auto_pad="SAME_UPPER"``,
+    and otherwise, as onnxruntime places it). Positions past the natural output
+    hold zeros. TensorFlow checks that the size is one its forward convolution
+    maps back onto the input (``check``); Theano and ONNX do not.
 
     >>> OutputSize((8,), "same").begin(0, natural=9, kernel=3, dilation=1)
     0
     >>> OutputSize((14,), "theano_full").begin(0, natural=14, kernel=3, dilation=1)
+    2
+    >>> OutputSize((8,), "onnx_lower").begin(0, natural=11, kernel=3, dilation=1)
     2
     >>> OutputSize((12,), "same").check(0, 5, 3, 2, 1, "Deconvolution2D")
     Traceback (most recent call last):
@@ -70,7 +75,7 @@ class OutputSize:
     sizes: tuple[int, ...]
     placement: Placement = "valid"
     keras: ClassVar[None] = None
-    PLACEMENTS: ClassVar[tuple[str, ...]] = ("valid", "same", "theano_same", "theano_full")
+    PLACEMENTS: ClassVar[tuple[str, ...]] = ("valid", "same", "theano_same", "theano_full", "onnx_upper", "onnx_lower")
 
     @property
     def spelling(self) -> OutputSize:
@@ -86,15 +91,17 @@ class OutputSize:
 
     def begin(self, dim: int, natural: int, kernel: int, dilation: int) -> int:
         """Where the kept window of spatial dim ``dim`` starts in a natural output of length ``natural``."""
-        span = (kernel - 1) * dilation + 1
-        if self.placement == "same":
-            return max(0, natural - self.sizes[dim]) // 2
+        span, total = (kernel - 1) * dilation + 1, max(0, natural - self.sizes[dim])
+        if self.placement in ("same", "onnx_upper"):
+            return total // 2
+        if self.placement == "onnx_lower":
+            return total - total // 2
         return {"valid": 0, "theano_same": span // 2, "theano_full": span - 1}[self.placement]
 
     def check(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int, owner: str) -> None:
         """TensorFlow's check: the requested size must be one its forward convolution maps back onto ``size`` inputs.
 
-        Theano's placements are not checked (Theano keeps whatever is asked for).
+        Theano's and ONNX's placements are not checked (they keep whatever is asked for).
         """
         if size is None or self.placement not in ("valid", "same"):
             return

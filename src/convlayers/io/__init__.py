@@ -10,6 +10,7 @@ True
 
 from .container import ModelFileError
 from .keras_files import load_keras_model, load_keras_weights
+from .onnx_import import load_onnx
 from .model_file import check_model_suffix, load_model, save_model
 from .weights_file import check_weights_suffix, load_weights, save_weights
 
@@ -20,6 +21,7 @@ __all__ = [
     "load_keras_model",
     "load_keras_weights",
     "load_model",
+    "load_onnx",
     "load_weights",
     "save_model",
     "save_weights",

@@ -1,0 +1,327 @@
+"""ONNX import: graphs made with onnx.helper and files from torch.onnx.export, against onnxruntime (the oracle)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import convlayers
+from convlayers.io import ModelFileError
+
+onnx = pytest.importorskip("onnx", reason="ONNX import needs the onnx package (the test extras install it)")
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is the oracle (the test extras install it)")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _save(tmp_path, nodes, inits=(), opset=19, inputs=("x",), outputs=("y",), name="m.onnx", shape=None):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(i, TensorProto.FLOAT, shape) for i in inputs],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+        [numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
+    )
+    path = tmp_path / name
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    return path
+
+
+def _check(path, *xs):
+    """The imported model gives onnxruntime's numbers (1e-4 relative)."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = session.run(None, {i.name: x for i, x in zip(session.get_inputs(), xs)})
+    model = convlayers.load_onnx(path)
+    got = model(*xs)
+    got = got if isinstance(got, tuple) else (got,)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+    return model
+
+
+def _x(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+# (spatial size, kernel, strides, dilations, padding attributes): odd and even kernels, strides
+# and dilations, every auto_pad and asymmetric explicit pads.
+CONV_CASES = [
+    ((9, 8), (3, 3), (1, 1), (1, 1), {"auto_pad": "SAME_UPPER"}),
+    ((9, 8), (2, 4), (2, 3), (1, 1), {"auto_pad": "SAME_UPPER"}),
+    ((9, 8), (2, 4), (2, 3), (1, 1), {"auto_pad": "SAME_LOWER"}),
+    # onnxruntime refuses dilations under SAME_*: those pads are pinned by the geometry sweep
+    # against ONNX's formula (test_padding_rules.py::test_same_upper_and_lower_are_onnx_auto_pad).
+    ((10, 7), (4, 3), (2, 2), (1, 1), {"auto_pad": "SAME_LOWER"}),
+    ((10, 7), (4, 3), (2, 2), (1, 1), {"auto_pad": "SAME_UPPER"}),
+    ((8, 8), (4, 4), (2, 2), (1, 1), {"auto_pad": "SAME_LOWER"}),
+    ((9, 8), (3, 2), (2, 1), (1, 2), {"auto_pad": "VALID"}),
+    ((9, 8), (3, 2), (1, 2), (1, 1), {"auto_pad": "NOTSET", "pads": [0, 2, 1, 0]}),
+    ((9, 8), (3, 3), (2, 2), (2, 1), {"pads": [2, 0, 0, 1]}),
+]
+
+
+@pytest.mark.parametrize("size, kernel, strides, dilations, padding", CONV_CASES)
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_every_auto_pad_and_asymmetric_pads(tmp_path, size, kernel, strides, dilations, padding, groups):
+    w, b = _x(4, 4 // groups, *kernel), _x(4)
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=kernel, strides=strides, dilations=dilations, group=groups, **padding)
+    _check(_save(tmp_path, [node], [("w", w), ("b", b)]), _x(2, 4, *size))
+
+
+@pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET"])
+@pytest.mark.parametrize("rank", [1, 3])
+def test_conv1d_and_3d(tmp_path, auto_pad, rank):
+    extra = {"pads": [1] * rank + [0] * rank} if auto_pad == "NOTSET" else {}
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[2] * rank, auto_pad=auto_pad, **extra)
+    _check(_save(tmp_path, [node], [("w", _x(3, 2, *[2] * rank))]), _x(1, 2, *[7] * rank))
+
+
+CONV_TRANSPOSE_CASES = [
+    ({"strides": [2, 2]}, 1, (3, 3)),
+    ({"strides": [2, 3], "pads": [1, 0, 2, 1], "output_padding": [1, 2]}, 1, (3, 4)),
+    ({"strides": [2, 2], "dilations": [2, 1], "group": 2}, 2, (3, 2)),
+    ({"strides": [2, 2], "auto_pad": "SAME_UPPER"}, 1, (3, 3)),
+    ({"strides": [2, 2], "auto_pad": "SAME_LOWER"}, 1, (3, 3)),
+    ({"strides": [2, 2], "auto_pad": "SAME_LOWER", "output_padding": [1, 0]}, 1, (4, 2)),
+    ({"strides": [2, 2], "auto_pad": "VALID"}, 1, (2, 2)),
+    ({"strides": [2, 2], "output_shape": [8, 12]}, 1, (3, 3)),
+    ({"strides": [2, 2], "output_shape": [8, 9], "auto_pad": "SAME_UPPER"}, 1, (3, 3)),
+    ({"strides": [2, 2], "output_shape": [1, 4, 10, 10], "auto_pad": "SAME_LOWER", "group": 2}, 2, (3, 3)),
+]
+
+
+@pytest.mark.parametrize("attributes, groups, kernel", CONV_TRANSPOSE_CASES)
+def test_conv_transpose(tmp_path, attributes, groups, kernel):
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attributes)
+    _check(_save(tmp_path, [node], [("w", _x(4, 4 // groups, *kernel)), ("b", _x(4))]), _x(2, 4, 5, 5))
+
+
+POOL_CASES = [
+    {"kernel_shape": [3, 3], "strides": [2, 2]},
+    {"kernel_shape": [3, 2], "strides": [2, 2], "auto_pad": "SAME_UPPER"},
+    {"kernel_shape": [3, 2], "strides": [2, 2], "auto_pad": "SAME_LOWER"},
+    {"kernel_shape": [2, 2], "strides": [1, 1], "auto_pad": "SAME_LOWER"},
+    {"kernel_shape": [3, 3], "auto_pad": "VALID"},
+    {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 0, 2, 1]},
+    {"kernel_shape": [2, 2], "strides": [3, 3], "ceil_mode": 1},
+    {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 0, 1], "ceil_mode": 1},
+]
+
+
+@pytest.mark.parametrize("attributes", POOL_CASES)
+@pytest.mark.parametrize("op, extra", [("MaxPool", {}), ("AveragePool", {}), ("AveragePool", {"count_include_pad": 1})])
+def test_pooling(tmp_path, op, extra, attributes):
+    if extra and attributes.get("auto_pad", "").startswith("SAME") and attributes.get("strides", [1])[0] > 1:
+        pytest.skip("count_include_pad with SAME at strides > 1 is refused (test_refusals)")
+    node = helper.make_node(op, ["x"], ["y"], **attributes, **extra)
+    _check(_save(tmp_path, [node]), _x(2, 3, 9, 8))
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+def test_pooling_1d_and_3d(tmp_path, op):
+    for rank in (1, 3):
+        node = helper.make_node(op, ["x"], ["y"], kernel_shape=[2] * rank, strides=[2] * rank, ceil_mode=1)
+        _check(_save(tmp_path, [node], name=f"p{rank}.onnx"), _x(1, 2, *[5] * rank))
+
+
+@pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
+def test_global_pooling(tmp_path, op):
+    _check(_save(tmp_path, [helper.make_node(op, ["x"], ["y"])]), _x(2, 3, 5, 4))
+
+
+@pytest.mark.parametrize(
+    "attributes, rank",
+    [
+        ({"mode": "nearest"}, 2),
+        ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 2),
+        ({"mode": "nearest", "coordinate_transformation_mode": "pytorch_half_pixel", "nearest_mode": "round_prefer_ceil"}, 1),
+        ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 2),
+        ({"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, 2),
+        ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 3),
+        ({"mode": "nearest", "coordinate_transformation_mode": "half_pixel"}, 3),
+    ],
+)
+def test_resize(tmp_path, attributes, rank):
+    scales = np.array([1, 1] + [2, 3, 2][:rank], np.float32)
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attributes)
+    _check(_save(tmp_path, [node], [("scales", scales)]), _x(1, 2, *[4] * rank))
+
+
+def test_upsample_opset_9(tmp_path):
+    node = helper.make_node("Upsample", ["x", "scales"], ["y"], mode="nearest")
+    _check(_save(tmp_path, [node], [("scales", np.array([1, 1, 2, 3], np.float32))], opset=9), _x(1, 2, 3, 4))
+
+
+def test_dense_activations_and_branches(tmp_path):
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"], ["n"], epsilon=1e-3),
+        helper.make_node("Relu", ["n"], ["r"]),
+        helper.make_node("LeakyRelu", ["r"], ["l"], alpha=0.2),
+        helper.make_node("Elu", ["c"], ["e"], alpha=0.5),
+        helper.make_node("Add", ["l", "e"], ["a"]),
+        helper.make_node("Mul", ["a", "c"], ["p"]),
+        helper.make_node("Concat", ["p", "a"], ["cat"], axis=1),
+        helper.make_node("Pad", ["cat", "pads"], ["pad"], mode="reflect"),
+        helper.make_node("Pad", ["pad", "zpads"], ["zpad"]),
+        helper.make_node("Tanh", ["zpad"], ["t"]),
+        helper.make_node("Sigmoid", ["t"], ["sg"]),
+        helper.make_node("Flatten", ["sg"], ["f"]),
+        helper.make_node("Gemm", ["f", "g", "gb"], ["gm"], transB=1, alpha=0.5, beta=2.0),
+        helper.make_node("Clip", ["gm", "lo", "hi"], ["cl"]),
+        helper.make_node("MatMul", ["cl", "mm"], ["mo"]),
+        helper.make_node("Add", ["mo", "mb"], ["ma"]),
+        helper.make_node("Reshape", ["ma", "shape"], ["rs"]),
+        helper.make_node("Softmax", ["rs"], ["y"], axis=1),
+    ]
+    features = 4 * 5 * 6
+    inits = [
+        ("w", _x(2, 3, 3, 3)), ("s", _x(2)), ("bb", _x(2)), ("m", _x(2)), ("v", RNG.uniform(0.5, 2, 2).astype(np.float32)),
+        ("pads", np.array([0, 0, 1, 0, 0, 0, 0, 1], np.int64)), ("zpads", np.array([0, 0, 0, 1, 0, 0, 0, 0], np.int64)),
+        ("g", _x(7, features)), ("gb", _x(7)), ("lo", np.array(-0.5, np.float32)), ("hi", np.array(0.5, np.float32)),
+        ("mm", _x(7, 6)), ("mb", _x(6)), ("shape", np.array([0, 2, 3], np.int64)),
+    ]
+    model = _check(_save(tmp_path, nodes, inits, shape=["N", 3, 4, 4]), _x(2, 3, 4, 4))
+    assert any(isinstance(layer, convlayers.Conv2D) for layer in model.layers.values())
+    assert any(isinstance(layer, convlayers.BatchNormalization) for layer in model.layers.values())
+
+
+def test_gemm_trans_a_and_opset_10_clip_and_softmax(tmp_path):
+    nodes = [
+        helper.make_node("Gemm", ["x", "g", "gb"], ["gm"], transA=1),
+        helper.make_node("Clip", ["gm"], ["cl"], min=-0.3, max=0.4),
+        helper.make_node("Softmax", ["cl"], ["y"]),
+    ]
+    _check(_save(tmp_path, nodes, [("g", _x(3, 5)), ("gb", _x(1, 5))], opset=10), _x(3, 2))
+
+
+class _SmallCNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2, ceil_mode=True), torch.nn.Conv2d(8, 8, 3, stride=2, padding=(1, 0)),
+            torch.nn.AvgPool2d(2, count_include_pad=True, padding=1), torch.nn.Upsample(scale_factor=2),
+            torch.nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1),
+        )
+        self.head = torch.nn.Linear(4 * 12 * 8, 5)  # 13x13 in: 7x7, 4x3, 3x2, 6x4, 12x8
+
+    def forward(self, x):
+        return torch.softmax(self.head(torch.flatten(self.features(x), 1)), -1)
+
+
+class _Residual(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.b = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return torch.relu(x + self.bn(self.b(torch.relu(self.a(x)))))
+
+
+@pytest.mark.parametrize("module, shape", [(_SmallCNN, (2, 3, 13, 13)), (_Residual, (2, 4, 6, 6))])
+def test_torch_onnx_export(tmp_path, module, shape):
+    torch.manual_seed(0)
+    model = module().eval()
+    for m in model.modules():  # non-trivial running statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2)
+    x = torch.randn(shape)
+    path = tmp_path / "torch.onnx"
+    for dynamo in (False, True):  # the TorchScript exporter, and torch.export's (weights in path.data beside it)
+        torch.onnx.export(model, (x,), str(path), dynamo=dynamo, opset_version=17 if not dynamo else None, verbose=False)
+        imported = _check(path, x.numpy())
+        with torch.no_grad():
+            np.testing.assert_allclose(imported(x).numpy(), model(x).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_imported_model_is_a_trainable_module(tmp_path):
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], auto_pad="SAME_UPPER")
+    model = convlayers.load_onnx(_save(tmp_path, [node], [("w", _x(2, 1, 3, 3)), ("b", _x(2))]))
+    assert sorted(model.state_dict()) == ["layers.0_Conv.bias", "layers.0_Conv.kernel"]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.layers["0_Conv"].kernel.detach().clone()
+    model(torch.randn(1, 1, 5, 5)).sum().backward()
+    optimizer.step()
+    assert not torch.equal(before, model.layers["0_Conv"].kernel)
+    assert model.double()(torch.randn(1, 1, 5, 5, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    "nodes, inits, message",
+    [
+        ([helper.make_node("Cos", ["x"], ["y"], name="cosine")], [], r"node 'cosine' \(Cos\): the op Cos is not supported"),
+        ([helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], dilations=[2, 2])], [],
+         r"node 'p' \(MaxPool\): the attribute `dilations`=\[2, 2\] is not supported"),
+        ([helper.make_node("Conv", ["x", "w"], ["y"], name="c", auto_pad="SAME")], [("w", np.ones((1, 1, 1, 1), np.float32))],
+         r"node 'c' \(Conv\): the attribute `auto_pad`='SAME' is not supported; expected NOTSET"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="linear", coordinate_transformation_mode="align_corners")],
+         [("s", np.array([1, 1, 2, 2], np.float32))], r"node 'r' \(Resize\): mode='linear' with coordinate_transformation_mode='align_corners' is not supported"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="cubic")], [("s", np.array([1, 1, 2, 2], np.float32))],
+         r"mode='cubic'.* is not supported"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r")], [("s", np.array([1, 1, 1.5, 2], np.float32))],
+         r"node 'r' \(Resize\): scales \[1.0, 1.0, 1.5, 2.0\] are not supported"),
+        ([helper.make_node("AveragePool", ["x"], ["y"], name="a", kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER", count_include_pad=1)], [],
+         r"node 'a' \(AveragePool\): the attribute `count_include_pad`=1 is not supported"),
+        ([helper.make_node("Conv", ["x", "x"], ["y"], name="c")], [], r"node 'c' \(Conv\): the weight 'x' is computed by the graph"),
+        ([helper.make_node("Relu", ["x"], ["y"], name="r", foo=1)], [], r"node 'r' \(Relu\): the attribute `foo`=1 is not supported"),
+    ],
+)
+def test_refusals_name_the_node_op_attribute_and_value(tmp_path, nodes, inits, message):
+    path = _save(tmp_path, nodes, inits)
+    with pytest.raises(ModelFileError, match=message):
+        convlayers.load_onnx(path)
+
+
+def test_hostile_files(tmp_path):
+    node = helper.make_node("Conv", ["x", "w"], ["y"])
+    good = _save(tmp_path, [node], [("w", _x(2, 1, 3, 3))])
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        convlayers.load_onnx(truncated)
+    # An initializer claiming 2**40 floats in a file of a few hundred bytes: refused before allocating.
+    huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2**20, 2**20, 1, 1], raw_data=b"\0" * 16)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [huge])
+    onnx.save(helper.make_model(graph), str(tmp_path / "huge.onnx"))
+    with pytest.raises(ModelFileError, match="needs 4398046511104 bytes of weights, more than a file of"):
+        convlayers.load_onnx(tmp_path / "huge.onnx")
+    short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2, 1, 3, 3], raw_data=b"\0" * 16)
+    graph = helper.make_graph([node], "g", graph.input, graph.output, [short])
+    onnx.save(helper.make_model(graph), str(tmp_path / "short.onnx"))
+    with pytest.raises(ModelFileError, match=r"declares dims \[2, 1, 3, 3\] \(18 values\) but holds 4"):
+        convlayers.load_onnx(tmp_path / "short.onnx")
+    external = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1], data_location=TensorProto.EXTERNAL)
+    external.external_data.add(key="location", value="../../etc/passwd")  # would read another file
+    graph = helper.make_graph([node], "g", graph.input, graph.output, [external])
+    onnx.save(helper.make_model(graph), str(tmp_path / "external.onnx"), save_as_external_data=False)
+    with pytest.raises(ModelFileError, match=r"external data at '../../etc/passwd'; only files beside the model are read"):
+        convlayers.load_onnx(tmp_path / "external.onnx")
+    cycle = [helper.make_node("Relu", ["x", "b"], ["a"], name="one"), helper.make_node("Relu", ["a"], ["b"], name="two")]
+    with pytest.raises(ModelFileError, match=r"the graph has a cycle: node 'one' \(Relu\), node 'two' \(Relu\)"):
+        convlayers.load_onnx(_save(tmp_path, cycle, name="cycle.onnx"))
+    with pytest.raises(FileNotFoundError):
+        convlayers.load_onnx(tmp_path / "missing.onnx")
+    unranked = [helper.make_node("BatchNormalization", ["x", "w", "w", "w", "w"], ["y"], name="bn")]
+    with pytest.raises(ModelFileError, match=r"node 'bn' \(BatchNormalization\): the rank of its input 'x' is unknown"):
+        convlayers.load_onnx(_save(tmp_path, unranked, [("w", np.ones(2, np.float32))], name="unranked.onnx"))
+
+
+def test_missing_onnx_names_the_extra(monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx":
+            raise ImportError("no onnx")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    with pytest.raises(ImportError, match=r"pip install 'convlayers\[onnx\]'"):
+        convlayers.load_onnx(tmp_path / "m.onnx")
