@@ -95,6 +95,7 @@ from .saved_configuration import (
     parse_configuration,
     read_network_zip,
 )
+from .serializer import ModelSerializer, restore_multi_layer_network
 from .updaters import Adam, Nesterovs, Sgd
 
 __all__ = [
@@ -111,5 +112,5 @@ __all__ = [
     "ConfigurationError", "LayerRecord", "ND4JFileError", "NetworkDescription", "NetworkFile", "ParamSpec",
     "PreprocessorRecord", "UnsupportedLayerError", "join_coefficients", "ndarray_bytes", "parameter_count",
     "parameter_layout", "parse_configuration", "read_ndarray", "read_network_zip", "split_coefficients",
-    "write_ndarray",
+    "write_ndarray", "ModelSerializer", "restore_multi_layer_network",
 ]

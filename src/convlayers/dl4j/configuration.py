@@ -33,10 +33,15 @@ from .updaters import Sgd
 
 
 class CnnToFeedForwardPreProcessor(core.Reshape):
-    """DL4J's ``CnnToFeedForwardPreProcessor``: each example flattened in its memory order (NCHW: c, h, w)."""
+    """DL4J's ``CnnToFeedForwardPreProcessor``: each example flattened in its memory order (NCHW: c, h, w).
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__((-1,), **kwargs)
+    ``(inputHeight, inputWidth, numChannels)``, as DL4J's constructor takes them, fix the flat size,
+    so the layers after it build before the spatial sizes are known (a loaded network).
+    """
+
+    def __init__(self, height: int | None = None, width: int | None = None, channels: int | None = None, **kwargs: Any) -> None:
+        sizes = (height, width, channels)
+        super().__init__((-1,) if None in sizes else (height * width * channels,), **kwargs)  # type: ignore[operator]
 
 
 class FeedForwardToCnnPreProcessor(core.Reshape):

@@ -50,6 +50,16 @@ class MultiLayerNetwork(Sequential):
         self._score: float | None = None
 
     # -- layers and parameters -----------------------------------------------------------------
+    @staticmethod
+    def load(path: Any, loadUpdater: bool = False) -> "MultiLayerNetwork":  # noqa: N803 (DL4J's name)
+        """A ``MultiLayerNetwork.save`` zip, parameters included (see :mod:`convlayers.dl4j.serializer`).
+
+        ``loadUpdater``: DL4J's flag; the updater state is not restored (training starts a fresh updater).
+        """
+        from .serializer import restore_multi_layer_network  # the serializer builds networks of this class
+
+        return restore_multi_layer_network(path)
+
     @property
     def dl4j_layers(self) -> list[DL4JLayer]:
         """The DL4J layers, as ``getLayer`` indexes them (preprocessors are not layers in DL4J)."""
