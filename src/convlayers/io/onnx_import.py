@@ -396,14 +396,19 @@ def _rank(node: _Node, rank: int) -> int:
     return rank
 
 
-def _conv(node: _Node, context: _Context) -> list[Step]:
+def _kernel(node: _Node) -> tuple[np.ndarray, np.ndarray | None, int, tuple[int, ...], int]:
+    """A Conv or ConvTranspose node's ``(kernel, bias, rank, kernel_size, group)``, ``kernel_shape`` checked."""
     kernel = node.weight(1, "weight")
     bias = node.optional(2)
     rank = _rank(node, kernel.ndim - 2)
     kernel_size = tuple(kernel.shape[2:])
     if node.get("kernel_shape") is not None and tuple(node.get("kernel_shape")) != kernel_size:
         raise node.fail("kernel_shape", node.get("kernel_shape"), f"the weight's kernel is {kernel_size}")
-    groups = int(node.get("group", 1))
+    return kernel, bias, rank, kernel_size, int(node.get("group", 1))
+
+
+def _conv(node: _Node, context: _Context) -> list[Step]:
+    kernel, bias, rank, kernel_size, groups = _kernel(node)
     arguments = dict(
         filters=kernel.shape[0], kernel_size=kernel_size, strides=_ints(node, "strides", rank, 1),
         padding=_window_padding(node, rank), dilation_rate=_ints(node, "dilations", rank, 1), groups=groups,
@@ -416,13 +421,7 @@ def _conv(node: _Node, context: _Context) -> list[Step]:
 
 
 def _conv_transpose(node: _Node, context: _Context) -> list[Step]:
-    kernel = node.weight(1, "weight")
-    bias = node.optional(2)
-    rank = _rank(node, kernel.ndim - 2)
-    kernel_size = tuple(kernel.shape[2:])
-    if node.get("kernel_shape") is not None and tuple(node.get("kernel_shape")) != kernel_size:
-        raise node.fail("kernel_shape", node.get("kernel_shape"), f"the weight's kernel is {kernel_size}")
-    groups = int(node.get("group", 1))
+    kernel, bias, rank, kernel_size, groups = _kernel(node)
     strides, dilations = _ints(node, "strides", rank, 1), _ints(node, "dilations", rank, 1)
     output_padding = _ints(node, "output_padding", rank, 0)
     auto_pad, output_shape = node.get("auto_pad", "NOTSET"), node.get("output_shape")
