@@ -59,19 +59,23 @@ def to_channels_last(x):
     return np.moveaxis(x, 1, -1)
 
 
-def pool(x, kind, *, pool_size, strides, pads):
-    """Max, average or sum pooling of channels-first ``x`` by direct loops over output positions.
+def pool(x, kind, *, pool_size, strides, pads, dilation=None, p=None):
+    """Max, average, sum or p-norm pooling of channels-first ``x`` by direct loops over output positions.
 
     Padding is NaN, so ``nanmax`` never picks it, ``nanmean`` divides by the
-    number of real elements in each window (TF's divisor) and ``nansum`` adds nothing for it.
+    number of real elements in each window (TF's divisor) and ``nansum`` adds nothing for it
+    (a p-norm is ``nansum(|x|^p) ** (1/p)``). Window taps are ``dilation`` apart.
     """
     rank = x.ndim - 2
+    dilation = dilation or (1,) * rank
     padded = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [tuple(p) for p in pads], constant_values=np.nan)
-    out_sizes = [(padded.shape[2 + i] - pool_size[i]) // strides[i] + 1 for i in range(rank)]
-    reduce = {"max": np.nanmax, "average": np.nanmean, "sum": np.nansum}[kind]
+    spans = [(k - 1) * d + 1 for k, d in zip(pool_size, dilation)]
+    out_sizes = [(padded.shape[2 + i] - spans[i]) // strides[i] + 1 for i in range(rank)]
+    reduce = {"max": np.nanmax, "average": np.nanmean, "sum": np.nansum,
+              "pnorm": lambda w, axis: np.nansum(np.abs(w) ** p, axis=axis) ** (1 / p)}[kind]
     y = np.empty(x.shape[:2] + tuple(out_sizes))
     for position in itertools.product(*[range(n) for n in out_sizes]):
-        window = tuple(slice(o * s, o * s + k) for o, s, k in zip(position, strides, pool_size))
+        window = tuple(slice(o * s, o * s + span, d) for o, s, span, d in zip(position, strides, spans, dilation))
         y[(slice(None), slice(None)) + position] = reduce(padded[(slice(None), slice(None)) + window], axis=tuple(range(2, 2 + rank)))
     return y
 

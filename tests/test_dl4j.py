@@ -13,6 +13,8 @@ from convlayers.dl4j import (
     LossFunction, PoolingType,
 )
 from reference import conv as np_conv
+from reference import pool as np_pool
+from reference import same_pads
 
 Mode = ConvolutionMode
 
@@ -263,6 +265,87 @@ def test_rows_46_to_55_1d(layers, expected):
     length = {7: 7, 11: 11, 6: 12, 5: 9}[expected[0]]
     conf = network(*built, input_type=InputType.recurrent(3, length), convolutionMode=Mode.Same)
     assert [t.sizes[1] for t in conf.output_types] == expected
+
+
+def causal_conv1d(k, s, d, n_out):
+    return dl4j.Convolution1DLayer.Builder(k, s).dilation(d).nOut(n_out).convolutionMode(Mode.Causal).build()
+
+
+@pytest.mark.parametrize("length, k, s, d", [(13, 2, 1, 2), (10, 2, 1, 2), (11, 3, 1, 1)])  # rows 52, 54, 55
+def test_rows_52_54_55_causal_1d_dilated(length, k, s, d):
+    conf = network(causal_conv1d(k, s, d, 3), causal_conv1d(k, s, d, 4), input_type=InputType.recurrent(2, length))
+    assert [t.sizes[1] for t in conf.output_types] == [length, length]
+    # DL4J's causal convolution: (k-1)*d zeros at the start, output t reads inputs t*s - (k-1)*d .. t*s
+    layer = _built(dl4j.Convolution1DLayer.Builder(k, s).dilation(d).nOut(3).activation(Activation.IDENTITY)
+                   .convolutionMode(Mode.Causal).build(), (None, 2, length))
+    buffer = layer.getParam("W").reshape(k, 2, 3)  # the M1 [k, nIn, nOut] buffer
+    x = RNG.normal(size=(2, 2, length)).astype("float32")
+    expected = np_conv(x, buffer, layer.getParam("b"), pads=(((k - 1) * d, 0),), strides=(s,), dilation=(d,))
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-5)
+
+
+POOL_KINDS = {PoolingType.MAX: "max", PoolingType.AVG: "average", PoolingType.PNORM: "pnorm"}
+
+
+@pytest.mark.parametrize("kind", list(POOL_KINDS))
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_row_48_subsampling1d_max_avg_pnorm(kind, k):
+    conv1d = lambda n_out: dl4j.Convolution1DLayer.Builder().kernelSize(k).stride(1).padding(0).nOut(n_out).build()  # noqa: E731
+    pool1d = dl4j.Subsampling1DLayer.Builder(kind).kernelSize(k).stride(1).padding(0).pnorm(2).build()
+    conf = network(conv1d(2), conv1d(3), pool1d, input_type=InputType.recurrent(3, 7), convolutionMode=Mode.Same)
+    assert [t.sizes[1] for t in conf.output_types] == [7, 7, 7]
+    x = RNG.normal(size=(2, 3, 7))
+    expected = np_pool(x, POOL_KINDS[kind], pool_size=(k,), strides=(1,), pads=(same_pads(7, k, 1, 1),), p=2)
+    np.testing.assert_allclose(conf.layers[2](x.astype("float32")), expected, rtol=1e-5, atol=1e-6)
+    net = dl4j.MultiLayerNetwork(conf)
+    net.init()
+    assert net.output(x.astype("float32")).shape == (2, 3, 7)
+
+
+def test_pnorm_subsampling_values_and_errors():
+    x = np.array([1, 1, 3, 7, 5, 1, 3, 3, 2, 2, 8, 4, 2, 6, 4, 4], "float32").reshape(1, 1, 4, 4)  # row 34's channel 0
+    layer = dl4j.SubsamplingLayer.Builder(PoolingType.PNORM, (2, 2)).pnorm(2).build()
+    np.testing.assert_allclose(layer(x).ravel(), np.sqrt([1 + 1 + 25 + 1, 9 + 49 + 9 + 9, 4 + 4 + 4 + 36, 64 + 16 + 16 + 16]), rtol=1e-6)
+    assert layer.spec.kind == "pnorm" and layer.spec.p == 2
+    with pytest.raises(DL4JInvalidConfigException, match=r"SubsamplingLayer: p-norm must be set when using PoolingType.PNORM"):
+        dl4j.SubsamplingLayer.Builder(PoolingType.PNORM).build()
+    with pytest.raises(DL4JInvalidConfigException, match=r"Subsampling3DLayer: PoolingType.PNORM pooling is not supported \(MAX, AVG are\)"):
+        dl4j.Subsampling3DLayer.Builder(PoolingType.PNORM).pnorm(2).build()
+    with pytest.raises(DL4JInvalidConfigException, match=r"SubsamplingLayer: PoolingType.SUM pooling is not supported \(MAX, AVG, PNORM are\)"):
+        dl4j.SubsamplingLayer.Builder(PoolingType.SUM).build()
+
+
+@pytest.mark.parametrize("kind", list(POOL_KINDS))
+@pytest.mark.parametrize("mode", [Mode.Truncate, Mode.Same])
+def test_dilated_subsampling_values(kind, mode):
+    x = RNG.normal(size=(2, 3, 9, 8))
+    layer = dl4j.SubsamplingLayer.Builder(kind).kernelSize(3, 2).stride(1, 2).dilation(2, 3).pnorm(3).convolutionMode(mode).build()
+    if mode is Mode.Same:
+        pads = tuple(same_pads(n, k, s, d) for n, k, s, d in zip((9, 8), (3, 2), (1, 2), (2, 3)))
+    else:
+        pads = ((0, 0), (0, 0))
+    expected = np_pool(x, POOL_KINDS[kind], pool_size=(3, 2), strides=(1, 2), pads=pads, dilation=(2, 3), p=3)
+    np.testing.assert_allclose(layer(x.astype("float32")), expected, rtol=1e-5, atol=1e-6)
+    conf = network(layer, input_type=InputType.convolutional(9, 8, 3))
+    assert sizes(conf) == [expected.shape[2:] + (3,)]
+
+
+def test_dilated_subsampling_1d_and_3d_shapes():
+    conf = network(dl4j.Subsampling1DLayer.Builder(3).dilation(2).build(), input_type=InputType.recurrent(2, 9))
+    assert conf.output_types[0].sizes == (2, 5)  # effective kernel 5, stride 1: 9 - 5 + 1
+    pool3d = dl4j.Subsampling3DLayer.Builder().kernelSize(2, 2, 2).stride(1, 1, 1).dilation(2).convolutionMode(Mode.Truncate).build()
+    assert pool3d.compute_output_shape((1, 2, 5, 6, 7)) == (1, 2, 3, 4, 5)
+
+
+def test_subsampling1d_causal_is_not_causal_as_in_dl4j():
+    """Reference 2.9 / quirk 7: DL4J's Causal pooling pads nothing at the start; windows start at t*s, clipped at the end."""
+    x = np.arange(1, 6, dtype="float32").reshape(1, 1, 5)
+    causal = lambda kind, s: dl4j.Subsampling1DLayer.Builder(kind).kernelSize(3).stride(s).pnorm(1).convolutionMode(Mode.Causal).build()  # noqa: E731
+    assert causal(PoolingType.MAX, 1)(x).ravel().tolist() == [3, 4, 5, 5, 5]  # a causal max would be [1, 2, 3, 4, 5]
+    assert causal(PoolingType.AVG, 1)(x).ravel().tolist() == [2, 3, 4, 4.5, 5]  # divided by the real elements
+    assert causal(PoolingType.PNORM, 2)(x).ravel().tolist() == [6, 12, 5]  # ceil(5/2) windows at 0, 2, 4
+    conf = network(causal(PoolingType.MAX, 2), input_type=InputType.recurrent(1, 5))
+    assert conf.output_types[0].sizes == (1, 3)
 
 
 @pytest.mark.parametrize("s, mode, expected", [(1, Mode.Same, [12, 12, 12]), (2, Mode.Same, [6, 3, 2]),

@@ -314,6 +314,8 @@ REFUSED = [
     (L.SeparableConv3D(2, 3, name="x"), (None, 5, 5, 5, 1), "Keras 3 has no SeparableConv3D layer"),
     (L.DepthwiseConv3D(3, name="x"), (None, 5, 5, 5, 1), "Keras 3 has no DepthwiseConv3D layer"),
     (L.SpaceToDepth(2, name="x"), (None, 4, 4, 1), "Keras 3 has no SpaceToDepth layer"),
+    (L.MaxPooling2D(2, dilation_rate=(1, 2), name="x"), (None, 8, 8, 1), "dilation_rate=(1, 2)"),
+    (L.LPPooling2D(2, name="x"), (None, 8, 8, 1), "Keras 3 has no LPPooling2D layer"),
 ]
 
 

@@ -106,6 +106,9 @@ POOL_CASES = [
     {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 0, 2, 1]},
     {"kernel_shape": [2, 2], "strides": [3, 3], "ceil_mode": 1},
     {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 0, 1], "ceil_mode": 1},
+    {"kernel_shape": [3, 2], "strides": [1, 2], "dilations": [2, 3]},
+    {"kernel_shape": [2, 2], "strides": [2, 1], "dilations": [2, 2], "pads": [1, 0, 1, 1]},
+    {"kernel_shape": [2, 3], "strides": [2, 2], "dilations": [3, 2], "pads": [0, 1, 1, 0], "ceil_mode": 1},
 ]
 
 
@@ -254,8 +257,6 @@ def test_imported_model_is_a_trainable_module(tmp_path):
     "nodes, inits, message",
     [
         ([helper.make_node("Cos", ["x"], ["y"], name="cosine")], [], r"node 'cosine' \(Cos\): the op Cos is not supported"),
-        ([helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], dilations=[2, 2])], [],
-         r"node 'p' \(MaxPool\): the attribute `dilations`=\[2, 2\] is not supported"),
         ([helper.make_node("Conv", ["x", "w"], ["y"], name="c", auto_pad="SAME")], [("w", np.ones((1, 1, 1, 1), np.float32))],
          r"node 'c' \(Conv\): the attribute `auto_pad`='SAME' is not supported; expected NOTSET"),
         ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="linear", coordinate_transformation_mode="align_corners")],

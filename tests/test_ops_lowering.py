@@ -274,9 +274,9 @@ def test_per_shape_tensors_are_kept_per_device_and_dtype():
     from convlayers.ops.resample import _resize_matrix_on
 
     cpu = torch.device("cpu")
-    counts = _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu)
-    assert counts is _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu)
+    counts = _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu, (1, 1))
+    assert counts is _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float32, cpu, (1, 1))
     assert counts.tolist() == [[4.0, 2.0], [4.0, 2.0], [2.0, 1.0]]  # (2, 2, 1) x (2, 1) real elements
-    assert _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float64, cpu).dtype == torch.float64
+    assert _real_counts((5, 3), (2, 2), (2, 2), ((0, 1), (0, 1)), torch.float64, cpu, (1, 1)).dtype == torch.float64
     matrix = _resize_matrix_on("cubic", 3, 2, torch.float32, cpu)
     assert matrix is _resize_matrix_on("cubic", 3, 2, torch.float32, cpu) and matrix.dtype == torch.float32

@@ -29,10 +29,12 @@ from convlayers.geometry import (
     Explicit,
     Full,
     Same,
+    SameAtEnd,
     SameLower,
     Strict,
     Truncate,
     Valid,
+    conv_output_size,
     normalize_padding,
     serialize_padding,
 )
@@ -221,7 +223,7 @@ def test_pooling_with_theano_same_and_its_bounds():
     # windows of 2 at stride 2 start at -1, 1, 3: [pad, 1], [5, 2], [4, 3]
     assert MaxPooling1D(2, padding=Same(extra_at="begin"))(x).ravel().tolist() == [1, 5, 4]
     assert AveragePooling1D(2, padding=Same(extra_at="begin"))(x).ravel().tolist() == [1, 3.5, 3.5]
-    with pytest.raises(ValueError, match="MaxPooling1D.*smaller than `pool_size`"):
+    with pytest.raises(ValueError, match="MaxPooling1D.*smaller than the window.s span"):
         MaxPooling1D(2, padding=Strict(2))
 
 
@@ -273,3 +275,16 @@ def test_same_max_unread_is_not_keras_same():
     assert normalize_padding(serialize_padding(Same(max_unread=1)), 1, "Conv1D") == Same(max_unread=1)
     with pytest.raises(ValueError, match="max_unread"):
         Same(max_unread=-1)
+
+
+def test_same_at_end_windows_start_inside_and_end_pad_only():
+    """DL4J's Causal pooling rule: ceil(n/s) windows at i*s, each starting in the input, all padding at the end."""
+    for n, k, s, d in itertools.product(range(1, 10), range(1, 4), range(1, 4), range(1, 3)):
+        (begin, end), = SameAtEnd().pads((n,), (k,), (s,), (d,))
+        out = -(-n // s)
+        span = (k - 1) * d + 1
+        assert begin == 0 and 0 <= end < span and (out - 1) * s < n
+        assert SameAtEnd().output_sizes((n,), (k,), (s,), (d,)) == (out,) == (conv_output_size(n, k, s, d, (0, end)),)
+    assert SameAtEnd().pads((None,), (3,), (1,), (2,)) == ((0, 4),) and SameAtEnd().pads((None,), (3,), (2,), (1,)) == (None,)
+    layer = MaxPooling1D(3, strides=2, padding=SameAtEnd())
+    assert deserialize_layer(serialize_layer(layer)).spec == layer.spec

@@ -18,6 +18,9 @@ from convlayers import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
+    LPPooling1D,
+    LPPooling2D,
+    LPPooling3D,
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
@@ -34,6 +37,12 @@ POOL = {
     ("average", 1): AveragePooling1D, ("average", 2): AveragePooling2D, ("average", 3): AveragePooling3D,
     ("sum", 1): SumPooling1D, ("sum", 2): SumPooling2D, ("sum", 3): SumPooling3D,
 }
+LP = {1: LPPooling1D, 2: LPPooling2D, 3: LPPooling3D}
+
+
+def make_pool(kind, rank, *args, p=2, **kwargs):
+    """The layer of ``kind`` (``'pnorm'``: :class:`LPPooling1D`... with exponent ``p``)."""
+    return LP[rank](p, *args, **kwargs) if kind == "pnorm" else POOL[kind, rank](*args, **kwargs)
 GLOBAL = {
     ("max", 1): GlobalMaxPooling1D, ("max", 2): GlobalMaxPooling2D, ("max", 3): GlobalMaxPooling3D,
     ("average", 1): GlobalAveragePooling1D, ("average", 2): GlobalAveragePooling2D, ("average", 3): GlobalAveragePooling3D,
@@ -79,6 +88,92 @@ def test_exhaustive_1d_sweep_of_sizes_pools_strides_and_pads(kind):
                 continue
             y = POOL[kind, 1](k, strides=s, padding=(pads,), data_format="channels_first", dtype="float64")(x)
             np.testing.assert_allclose(y, np_pool(x, kind, pool_size=(k,), strides=(s,), pads=(pads,)), rtol=1e-12, atol=1e-12)
+
+
+def _lp_configs():
+    """p-norm pooling over rank, padding form, data format, exponents (odd ones on signed inputs) and dilation."""
+    rng = np.random.default_rng(5)
+    for rank, padding, data_format in itertools.product((1, 2, 3), ["valid", "same", "causal", "explicit"], ("channels_last", "channels_first")):
+        k = tuple(int(v) for v in rng.integers(1, 4, rank))
+        s = tuple(int(v) for v in rng.integers(1, 3, rank))
+        d = tuple(int(v) for v in rng.integers(1, 3, rank))
+        pad_arg = tuple((int(rng.integers(0, ki)), int(rng.integers(0, ki))) for ki in k) if padding == "explicit" else padding
+        yield rank, k, s, d, pad_arg, data_format, [1, 2, 3, 2.5][int(rng.integers(0, 4))]
+
+
+@pytest.mark.parametrize("rank, k, s, d, padding, data_format, p", list(_lp_configs()))
+def test_lp_pooling_values_against_numpy_reference(rank, k, s, d, padding, data_format, p):
+    rng = np.random.default_rng(1)
+    sizes = tuple(int(v) for v in rng.integers(5, 9, rank))
+    x_cf = rng.standard_normal((2, 3) + sizes)
+    x = x_cf if data_format == "channels_first" else to_channels_last(x_cf)
+    layer = LP[rank](p, k, strides=s, padding=padding, data_format=data_format, dilation_rate=d, dtype="float64")
+    expected = np_pool(x_cf, "pnorm", pool_size=k, strides=s, pads=mode_pads(padding, sizes, k, s, d), dilation=d, p=p)
+    if data_format == "channels_last":
+        expected = to_channels_last(expected)
+    y = layer(x)
+    assert y.shape == expected.shape == layer.compute_output_shape(x.shape)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["max", "average", "sum", "pnorm"])
+def test_exhaustive_1d_sweep_of_dilated_windows(kind):
+    rng = np.random.default_rng(9)
+    for size, k, s, d in itertools.product(range(1, 9), range(1, 4), range(1, 3), range(1, 4)):
+        x = rng.standard_normal((1, 2, size))
+        span = (k - 1) * d + 1
+        for pads in itertools.product(range(span), repeat=2):
+            if size + sum(pads) < span or 0 in window_counts(size, k, s, pads, d):
+                continue
+            layer = make_pool(kind, 1, k, p=3, strides=s, padding=(pads,), dilation_rate=d, data_format="channels_first", dtype="float64")
+            expected = np_pool(x, kind, pool_size=(k,), strides=(s,), pads=(pads,), dilation=(d,), p=3)
+            np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["max", "average", "sum"])
+@pytest.mark.parametrize("rank", [2, 3])
+def test_dilated_pooling_values_against_numpy_reference(kind, rank):
+    rng = np.random.default_rng(rank)
+    x = rng.standard_normal((2, 3) + (9, 8, 7)[:rank])
+    k, d, s = (3, 2, 2)[:rank], (2, 3, 1)[:rank], (1, 2, 1)[:rank]
+    for padding in ("valid", "same", ((1, 3), (0, 2), (1, 0))[:rank]):
+        layer = POOL[kind, rank](k, strides=s, padding=padding, dilation_rate=d, data_format="channels_first", dtype="float64")
+        expected = np_pool(x, kind, pool_size=k, strides=s, pads=mode_pads(padding, x.shape[2:], k, s, d), dilation=d)
+        np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_lp_pooling_hand_values_padding_adds_nothing():
+    # [3, -4, 12], p=2, pool 2, stride 1, 'same' pads (0, 1): sqrt(9+16), sqrt(16+144), sqrt(144)
+    y = LPPooling1D(2, 2, strides=1, padding="same", data_format="channels_first")(np.array([[[3.0, -4.0, 12.0]]], np.float32))
+    np.testing.assert_allclose(y.ravel(), [5.0, np.sqrt(160.0), 12.0], rtol=1e-6)
+    # p = 1 sums magnitudes; a large p tends to the max magnitude
+    assert LPPooling1D(1, 3)(np.array([[[1.0], [-2.0], [3.0]]], np.float32)).ravel().tolist() == [6.0]
+    np.testing.assert_allclose(LPPooling1D(200, 3, dtype="float64")(np.array([[[1.0], [-5.0], [3.0]]])).ravel(), [5.0], rtol=1e-6)
+
+
+def test_lp_pooling_against_torch_lppool_and_where_they_differ():
+    x = torch.rand(2, 3, 6, 7, dtype=torch.float64) + 0.1
+    ours = LPPooling2D(3, (2, 3), strides=(2, 1), data_format="channels_first", dtype="float64")
+    torch.testing.assert_close(ours(x), torch.nn.LPPool2d(3, (2, 3), stride=(2, 1))(x))  # positive inputs: the same
+    torch.testing.assert_close(ours(-x), ours(x))  # a norm of |x|
+    # torch raises the signed sum of x^3 to 1/3: NaN for negative windows
+    assert torch.isnan(torch.nn.LPPool2d(3, (2, 3), stride=(2, 1))(-x)).all()
+
+
+def test_lp_pooling_gradient_of_an_all_zero_window_is_zero():
+    x = torch.zeros(1, 1, 4, dtype=torch.float64, requires_grad=True)
+    with torch.no_grad():
+        x[0, 0, 2:] = torch.tensor([3.0, 4.0], dtype=torch.float64)
+    y = LPPooling1D(2, 2, data_format="channels_first", dtype="float64")(x)
+    y.sum().backward()
+    assert y.detach().ravel().tolist() == [0.0, 5.0]
+    np.testing.assert_allclose(x.grad.ravel(), [0.0, 0.0, 0.6, 0.8])
+
+
+def test_dilated_window_stepping_over_a_short_input_is_refused():
+    with pytest.raises(ValueError, match=r"MaxPooling1D 'p': along spatial dim 1 some window's taps all fall in the padding \(input size 2, padding \(2, 2\), pool_size=2, dilation_rate=4, strides=1\): a dilated window steps over an input this short. Received input shape \(1, 2, 2\)"):
+        MaxPooling1D(2, strides=1, padding=2, dilation_rate=4, name="p")(np.zeros((1, 2, 2), np.float32))
+    assert MaxPooling1D(2, strides=1, padding=2, dilation_rate=4)(np.zeros((1, 5, 2), np.float32)).shape == (1, 5, 2)
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
@@ -209,6 +304,12 @@ def _no_ties(shape):
         (AveragePooling2D, dict(pool_size=(3, 2), strides=(2, 1), padding=((2, 0), (0, 1))), (1, 5, 4, 2)),
         (AveragePooling2D, dict(pool_size=3, strides=2, padding="same", data_format="channels_first"), (1, 2, 5, 5)),
         (AveragePooling3D, dict(pool_size=2, padding="full"), (1, 3, 4, 3, 2)),
+        (LPPooling1D, dict(p=2, pool_size=3, strides=2, padding="same"), (2, 6, 3)),
+        (LPPooling2D, dict(p=3, pool_size=(2, 3), strides=1, padding=((1, 0), (2, 1)), data_format="channels_first"), (1, 2, 5, 4)),
+        (LPPooling3D, dict(p=1.5, pool_size=2, dilation_rate=(1, 2, 1), padding="causal"), (1, 3, 5, 3, 2)),
+        (MaxPooling2D, dict(pool_size=2, strides=1, dilation_rate=(2, 1), padding="same"), (1, 5, 4, 2)),
+        (AveragePooling2D, dict(pool_size=(3, 2), strides=(1, 2), dilation_rate=2, padding=((2, 1), (0, 1))), (1, 6, 5, 2)),
+        (SumPooling1D, dict(pool_size=2, dilation_rate=3, padding=((1, 2),)), (2, 5, 3)),
         (GlobalMaxPooling2D, dict(), (2, 3, 4, 2)),
         (GlobalAveragePooling3D, dict(keepdims=True, data_format="channels_first"), (2, 2, 3, 2, 3)),
     ],
@@ -255,6 +356,9 @@ def test_layers_without_weights():
         AveragePooling3D(2, strides=None, padding=((1, 0), 1, (0, 1)), dtype="float64", name="p"),
         GlobalMaxPooling3D(keepdims=True, data_format="channels_first", name="p"),
         GlobalAveragePooling1D(name="p"),
+        LPPooling2D(3, (2, 3), strides=1, padding="same", name="p"),
+        LPPooling1D(2.5, 2, dilation_rate=2, name="p"),
+        MaxPooling3D(2, dilation_rate=(1, 2, 3), name="p"),
     ],
 )
 def test_config_round_trip_is_exact_and_json(layer):
@@ -269,6 +373,9 @@ def test_config_matches_keras_keys_and_order():
     assert config["pool_size"] == (3, 3) and config["strides"] == (3, 3) and config["padding"] == "valid"
     assert AveragePooling1D(2, padding=((1, 0),)).get_config()["padding"] == [[1, 0]]
     assert list(GlobalAveragePooling2D(name="g").get_config())[3:] == ["data_format", "keepdims"]
+    # beyond Keras: dilation only where a window is dilated; the exponent first, as torch's LPPool2d takes it
+    assert MaxPooling2D(dilation_rate=(1, 2)).get_config()["dilation_rate"] == (1, 2)
+    assert list(LPPooling2D(2, name="p").get_config())[3:] == ["p", "pool_size", "padding", "strides", "data_format"]
 
 
 def test_keras_config_dict_is_accepted():
@@ -292,6 +399,7 @@ def test_defaults_and_auto_names():
 def test_aliases_are_the_same_classes():
     c = convlayers
     assert (c.MaxPool1D, c.MaxPool2D, c.MaxPool3D) == (MaxPooling1D, MaxPooling2D, MaxPooling3D)
+    assert (c.LPPool1D, c.LPPool2D, c.LPPool3D) == (LPPooling1D, LPPooling2D, LPPooling3D)
     assert (c.AvgPool1D, c.AvgPool2D, c.AvgPool3D) == (AveragePooling1D, AveragePooling2D, AveragePooling3D)
     assert (c.GlobalMaxPool1D, c.GlobalMaxPool2D, c.GlobalMaxPool3D) == (GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
     assert (c.GlobalAvgPool1D, c.GlobalAvgPool2D, c.GlobalAvgPool3D) == (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
@@ -312,12 +420,17 @@ def test_float64_layer_and_half_input():
         (AveragePooling1D, dict(pool_size=2.0), TypeError, r"AveragePooling1D 'p': the `pool_size` argument must be an integer or a tuple of 1 integers. Received pool_size=2.0"),
         (AveragePooling2D, dict(strides=(1, 0)), ValueError, r"`strides` argument .* Received strides=\(1, 0\)"),
         (MaxPooling3D, dict(padding="wrap"), ValueError, r"MaxPooling3D 'p': the `padding` argument must be one of \('valid', 'same', 'causal', 'full'\).*Received: padding='wrap'"),
-        (MaxPooling1D, dict(pool_size=2, padding=2), ValueError, r"MaxPooling1D 'p': the `padding` must be smaller than `pool_size` on each side, so that every window holds at least one input element. Received padding=\(\(2, 2\),\) with pool_size=\(2,\)"),
+        (MaxPooling1D, dict(pool_size=2, padding=2), ValueError, r"MaxPooling1D 'p': the `padding` must be smaller than the window's span \(\(pool_size - 1\) \* dilation_rate \+ 1\) on each side, so that every window holds at least one input element. Received padding=\(\(2, 2\),\) with pool_size=\(2,\), dilation_rate=\(1,\)"),
         (AveragePooling2D, dict(pool_size=(3, 2), padding=((2, 2), (0, 2))), ValueError, r"Received padding=\(\(2, 2\), \(0, 2\)\) with pool_size=\(3, 2\)"),
         (MaxPooling2D, dict(data_format="NHWC"), ValueError, r"MaxPooling2D 'p': the `data_format` argument must be one of .*Received: data_format='NHWC'"),
         (AveragePooling2D, dict(pool_sizes=2), ValueError, r"Unrecognized keyword arguments passed to AveragePooling2D: \['pool_sizes'\]"),
         (GlobalMaxPooling2D, dict(keepdims="False"), TypeError, r"GlobalMaxPooling2D 'p': the `keepdims` argument must be a boolean. Received keepdims='False' of type str"),
         (GlobalAveragePooling1D, dict(data_format="channels_middle"), ValueError, r"Received: data_format='channels_middle'"),
+        (LPPooling2D, dict(p=0.5), ValueError, r"LPPooling2D 'p': the `p` argument \(the p-norm's exponent\) must be a number >= 1. Received p=0.5"),
+        (LPPooling1D, dict(p="2"), ValueError, r"Received p='2'"),
+        (LPPooling1D, dict(), TypeError, r"LPPooling1D: missing a required argument: 'p'"),
+        (MaxPooling2D, dict(dilation_rate=(1, 0)), ValueError, r"`dilation_rate` argument .* Received dilation_rate=\(1, 0\)"),
+        (MaxPooling1D, dict(pool_size=2, dilation_rate=2, padding=((3, 0),)), ValueError, r"Received padding=\(\(3, 0\),\) with pool_size=\(2,\), dilation_rate=\(2,\)"),
     ],
 )
 def test_constructor_errors(cls, kwargs, error, message):

@@ -52,10 +52,12 @@ EXAMPLES = [
     lambda: convlayers.MaxPooling1D(3, strides=1, padding="same"),
     lambda: convlayers.AveragePooling2D((2, 3)),
     lambda: convlayers.MaxPooling3D(2, padding=geometry.Same(extra_at="begin")),
+    lambda: convlayers.AveragePooling1D(2, strides=1, dilation_rate=2, padding="causal"),
+    lambda: convlayers.LPPooling2D(3, (2, 3), strides=1, padding="same", dilation_rate=(2, 1)),
     lambda: convlayers.Dense(7, activation="tanh", kernel_constraint="unit_norm", activity_regularizer="l2"),
 ]
 # Arguments beyond Keras 3, after Keras's own so its positional places hold.
-EXTENSIONS = {"Conv2DTranspose": ["groups"]}
+EXTENSIONS = {"Conv2DTranspose": ["groups"], "MaxPooling2D": ["dilation_rate"]}
 INPUTS = {1: (2, 9, 4), 2: (2, 8, 9, 4), 3: (1, 6, 7, 5, 4)}
 
 
@@ -87,7 +89,7 @@ def test_positional_arguments_take_keras_places():
     [
         (lambda: convlayers.Conv2D(kernel_size=3), r"Conv2D: missing a required argument: 'filters'"),
         (lambda: convlayers.Conv2D(4, 3, filters=5), r"Conv2D: multiple values for argument 'filters'"),
-        (lambda: convlayers.MaxPooling2D(2, 2, "valid", None, 7), r"MaxPooling2D: too many positional arguments"),
+        (lambda: convlayers.MaxPooling2D(2, 2, "valid", None, 1, 7), r"MaxPooling2D: too many positional arguments"),
     ],
 )
 def test_binding_errors_name_the_class_and_the_signature(make, message):

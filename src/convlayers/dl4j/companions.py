@@ -21,6 +21,8 @@ import torch
 
 from .. import layers as core
 from ..layers.base import Shape
+from ..layers.arguments import ArgumentTable
+from ..layers.pooling import P
 from .activations import activation
 from .enums import Activation, CNN2DFormat, ConvolutionMode, DataFormat3D, LossFunction, PoolingType, RNNFormat
 from .errors import DL4JInvalidConfigException
@@ -37,11 +39,16 @@ def _format(formats: type) -> Setting:
 
 # -- pooling --------------------------------------------------------------------------------------
 class _Subsampling(DL4JLayer, core.Pooling):
-    """DL4J's pooling: MAX and AVG (padding excluded from the divisor); SUM and PNORM are refused when built."""
+    """DL4J's pooling: MAX, AVG (padding excluded from the divisor) and PNORM (``pnorm``: the exponent, padding
+    adding nothing), dilated by ``dilation``; SUM is refused when built (DL4J accepts it and fails when it runs)."""
 
     format_setting: ClassVar[str] = "dataFormat"
     enforce_strict: ClassVar[bool] = True
+    #: The pooling types the layer runs (DL4J's 3-D pooling has no PNORM).
+    kinds: ClassVar[dict[PoolingType, str]] = {PoolingType.MAX: "max", PoolingType.AVG: "average", PoolingType.PNORM: "pnorm"}
     spec_kind = "max"
+    # One class pools every way: the p-norm's exponent is an argument, None for MAX and AVG.
+    arguments = ArgumentTable(*core.Pooling.arguments.rows, P, config_first=core.Pooling.arguments.config_first)
 
     @classmethod
     def positional(cls, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -55,18 +62,18 @@ class _Subsampling(DL4JLayer, core.Pooling):
         kind = values["poolingType"]
         if kind is PoolingType.PNORM and not values.get("pnorm"):
             raise DL4JInvalidConfigException(f"{owner}: p-norm must be set when using PoolingType.PNORM")
-        if kind in (PoolingType.SUM, PoolingType.PNORM):
-            raise DL4JInvalidConfigException(f"{owner}: PoolingType.{kind.value} pooling is not supported (MAX and AVG are).")
-        if any(d != 1 for d in values["dilation"]):
-            raise DL4JInvalidConfigException(f"{owner}: dilated pooling is not supported. Received dilation={list(values['dilation'])}.")
+        if kind not in self.kinds:
+            supported = ", ".join(k.value for k in self.kinds)
+            raise DL4JInvalidConfigException(f"{owner}: PoolingType.{kind.value} pooling is not supported ({supported} are).")
 
     def translate(self, values: dict[str, Any]) -> dict[str, Any]:
-        # One DL4J class for both reductions: the core's kind is chosen per instance.
-        self.spec_kind = "max" if values["poolingType"] is PoolingType.MAX else "average"
+        # One DL4J class for every reduction: the core's kind is chosen per instance.
+        self.spec_kind = self.kinds[values["poolingType"]]
         rule = padding_rule(values["convolutionMode"], values["padding"], rank=self.rank, owner=type(self).__name__,
-                            enforce_strict=self.enforce_strict)
+                            enforce_strict=self.enforce_strict, family="pooling")
         return {"pool_size": values["kernelSize"], "strides": values["stride"], "padding": rule,
-                "data_format": DATA_FORMATS[values[self.format_setting]]}
+                "data_format": DATA_FORMATS[values[self.format_setting]], "dilation_rate": values["dilation"],
+                "p": values["pnorm"] if self.spec_kind == "pnorm" else None}
 
 
 def _pool_settings(rank: int, kernel: tuple[int, ...] | int, stride: tuple[int, ...] | int, formats: type,
@@ -112,6 +119,7 @@ class Subsampling3DLayer(_Subsampling):
 
     rank = 3
     input_kind = "cnn3d"
+    kinds = {PoolingType.MAX: "max", PoolingType.AVG: "average"}
     settings = _pool_settings(3, (1, 1, 1), (2, 2, 2), DataFormat3D, mode=ConvolutionMode.Same)
 
 

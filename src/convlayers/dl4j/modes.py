@@ -8,7 +8,8 @@ Strict     ``Strict(p)`` (1-D layers: ``Truncate(p)``,  ``Explicit(p)``: no chec
 Truncate   ``Truncate(p)``                              ``Explicit(p)``
 Same       ``Same(max_unread=1)``: TF's split, DL4J's   ``'same'``: ``s * in``, the extra
            refusal of a negative top pad (1.3)          crop at the end
-Causal     1-D layers only: ``Causal()``                refused
+Causal     1-D layers only: ``Causal()``; pooling:        refused
+           ``SameAtEnd()`` (not causal: 2.9, quirk 7)
 =========  ==========================================  =====================================
 
 >>> padding_rule(ConvolutionMode.Strict, (0, 0), rank=2, owner="ConvolutionLayer")
@@ -24,26 +25,35 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..geometry import Causal, Explicit, PaddingRule, Same, Strict, Truncate
+from ..geometry import Causal, Explicit, PaddingRule, Same, SameAtEnd, Strict, Truncate
 from .enums import ConvolutionMode
 from .errors import DL4JInvalidConfigException
 
 #: DL4J's Same: TF's split, refusing the negative top pad a tail of two unread elements gives.
 DL4J_SAME = Same(max_unread=1)
+#: DL4J's Causal: a convolution pads ``(k-1)*d`` at the start; Subsampling1D's runtime pads nothing there (its
+#: windows start at ``t*s`` and are clipped at the end, ``ceil(L/s)`` of them), so DL4J's pooling is not causal.
+DL4J_CAUSAL = {"convolution": Causal(), "pooling": SameAtEnd()}
 _DIMS = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 def padding_rule(
-    mode: ConvolutionMode, padding: Sequence[int], *, rank: int, owner: str, enforce_strict: bool = True
+    mode: ConvolutionMode, padding: Sequence[int], *, rank: int, owner: str, enforce_strict: bool = True,
+    family: str = "convolution",
 ) -> PaddingRule:
     """The core rule of ``mode`` with the layer's symmetric ``padding``; ``enforce_strict=False`` where DL4J
-    sizes Strict as Truncate (1-D layers in M1)."""
+    sizes Strict as Truncate (1-D layers in M1); ``family``: ``'convolution'`` or ``'pooling'`` (their Causal
+    differs, :data:`DL4J_CAUSAL`).
+
+    >>> padding_rule(ConvolutionMode.Causal, (0,), rank=1, owner="Subsampling1DLayer", family="pooling")
+    SameAtEnd()
+    """
     if mode is ConvolutionMode.Causal:
         if rank != 1:
             raise DL4JInvalidConfigException(
                 f"{owner}: Causal convolution mode can only be used with 1D convolutional neural network layers"
             )
-        return Causal()
+        return DL4J_CAUSAL[family]
     if mode is ConvolutionMode.Same:
         return DL4J_SAME
     if mode is ConvolutionMode.Strict and enforce_strict:

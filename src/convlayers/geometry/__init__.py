@@ -26,6 +26,7 @@ from .padding import (
     PaddingRule,
     Pads,
     Same,
+    SameAtEnd,
     SameLower,
     Strict,
     Truncate,
@@ -35,7 +36,7 @@ from .padding import (
     same_pads,
     serialize_padding,
 )
-from .pooling import check_pool_pads, window_counts
+from .pooling import check_pool_pads, empty_windows, window_counts
 from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
 from .sizes import (
     conv_output_size,
@@ -67,6 +68,7 @@ __all__ = [
     "Full",
     "PaddingRule",
     "Same",
+    "SameAtEnd",
     "SameLower",
     "Strict",
     "Truncate",
@@ -81,6 +83,7 @@ __all__ = [
     "PaddingLike",
     "blocked_sizes",
     "check_pool_pads",
+    "empty_windows",
     "conv_output_size",
     "conv_transpose_crop",
     "conv_transpose_natural_size",

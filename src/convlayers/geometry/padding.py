@@ -8,7 +8,8 @@ order) from the input size, kernel, stride and dilation:
   windows centred with the extra at the beginning), :class:`Causal`,
   :class:`Full`: Keras's ``'valid'``, ``'same'``, ``'causal'``, ``'full'``;
 - :class:`SameLower`: ONNX's ``SAME_LOWER``, TF's total pad with the odd
-  pixel at the beginning;
+  pixel at the beginning; :class:`SameAtEnd`: ``ceil(n / s)`` windows with
+  all padding at the end (DL4J's Causal pooling);
 - :class:`Explicit`: ``(begin, end)`` pairs per dim; :class:`Ceil`: the same
   with the output size rounded up (PyTorch's and ONNX's ``ceil_mode``);
 - :class:`Strict` and :class:`Truncate`: DL4J's ``ConvolutionMode``, symmetric
@@ -276,6 +277,33 @@ class Causal(PaddingRule):
 
 
 @dataclass(frozen=True)
+class SameAtEnd(PaddingRule):
+    """``ceil(size / stride)`` windows starting at ``i * stride``, all padding at the end (DL4J's Causal pooling).
+
+    The end pad is ``max((out - 1) * stride + span - size, 0)``: the last window
+    starts inside the input and is clipped at its end. Output ``t`` reads inputs
+    ``t * stride`` onwards, so despite DL4J's name this is not causal (reference
+    dl4j.md 2.9, quirk 7).
+
+    >>> SameAtEnd().pads((5, None), (3, 2), (2, 1), (1, 2))
+    ((0, 2), (0, 2))
+    >>> SameAtEnd().output_sizes((5, 7), (3, 2), (2, 1), (1, 1))
+    (3, 7)
+    """
+
+    def pair(self, dim: int, size: int | None, kernel: int, stride: int, dilation: int) -> tuple[int, int] | None:
+        span = (kernel - 1) * dilation + 1
+        if size is None:
+            return (0, span - 1) if stride == 1 else None  # at stride 1 the last window starts at the last element
+        return (0, max((-(-size // stride) - 1) * stride + span - size, 0))
+
+    def output_sizes(
+        self, sizes: Sequence[int | None], kernel_size: Sequence[int], strides: Sequence[int], dilation_rate: Sequence[int]
+    ) -> tuple[int | None, ...]:
+        return tuple(None if n is None else -(-n // s) for n, s in zip(sizes, strides))
+
+
+@dataclass(frozen=True)
 class Full(PaddingRule):
     """``span - 1`` on both sides: every window meeting the input counts (Keras 3 ``'full'``, Theano's ``'full'``).
 
@@ -431,7 +459,7 @@ class Truncate(PaddingRule):
 
 
 #: Every rule by class name (layer configs name them so), and Keras's strings.
-RULES: dict[str, type[PaddingRule]] = {cls.__name__: cls for cls in (Valid, Same, SameLower, Causal, Full, Explicit, Ceil, Strict, Truncate)}
+RULES: dict[str, type[PaddingRule]] = {cls.__name__: cls for cls in (Valid, Same, SameLower, SameAtEnd, Causal, Full, Explicit, Ceil, Strict, Truncate)}
 _BY_KERAS_NAME: dict[str, PaddingRule] = {"valid": Valid(), "same": Same(), "causal": Causal(), "full": Full()}
 
 PaddingLike = Union[str, int, Sequence[int], Sequence[Sequence[int]], PaddingRule]
@@ -455,7 +483,7 @@ def normalize_padding(
     Strict(padding=(1, 0))
     """
     allowed = f"one of {tuple(modes)}, an int, per-dim ints, per-dim (begin, end) pairs" + (
-        ", or a padding rule (convlayers.geometry: Valid, Same, SameLower, Causal, Full, Explicit, Ceil, Strict, Truncate)"
+        ", or a padding rule (convlayers.geometry: Valid, Same, SameLower, SameAtEnd, Causal, Full, Explicit, Ceil, Strict, Truncate)"
         if dialect_rules else ""
     )
     if isinstance(value, dict) and value.get("class_name") in RULES and isinstance(value.get("config", {}), dict):

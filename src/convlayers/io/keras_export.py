@@ -97,6 +97,8 @@ KERAS_LIMITS: tuple[KerasLimit, ...] = (
     # Keras 3's Conv and ConvTranspose refuse the pair; its depthwise and separable layers take it.
     KerasLimit(Conv, "strides", _no_dilated_strides, "strides of 1 wherever dilation_rate > 1"),
     KerasLimit(ConvTranspose, "strides", _no_dilated_strides, "strides of 1 wherever dilation_rate > 1"),
+    # convlayers writes a pooling's `dilation_rate` only where a window is dilated.
+    KerasLimit(Pooling, "dilation_rate", lambda layer, config: "dilation_rate" not in config, "no `dilation_rate` (undilated windows)"),
     # convlayers writes `groups` on a transposed convolution only when it is not 1.
     KerasLimit(ConvTranspose, "groups", lambda layer, config: "groups" not in config, "no `groups` (always 1)"),
     KerasLimit(UpSampling, "interpolation", _keras_interpolation,

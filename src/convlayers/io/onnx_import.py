@@ -467,8 +467,6 @@ def _pool(node: _Node, context: _Context) -> list[Step]:
         raise NodeError(f"{node.where}: its second output (Indices) is not supported.")
     node.get("storage_order")  # orders only the Indices output
     dilations = _ints(node, "dilations", rank, 1)
-    if any(d != 1 for d in dilations):
-        raise node.fail("dilations", list(dilations), "pooling windows are not dilated in convlayers")
     strides = _ints(node, "strides", rank, 1)
     padding = _window_padding(node, rank)
     ceil_mode = int(node.get("ceil_mode", 0))
@@ -484,7 +482,8 @@ def _pool(node: _Node, context: _Context) -> list[Step]:
             raise node.fail("count_include_pad", 1, f"it is read with explicit pads or stride 1, not with auto_pad={node.get('auto_pad')!r} at strides {strides}")
         layers.append(lambda: _ZERO_PADDING[rank](pads, data_format="channels_first"))
         padding = Ceil(0) if isinstance(padding, Ceil) else Valid()
-    layers.append(lambda: _POOL[node.op][rank](kernel_size, strides=strides, padding=padding, data_format="channels_first"))
+    layers.append(lambda: _POOL[node.op][rank](kernel_size, strides=strides, padding=padding, data_format="channels_first",
+                                               dilation_rate=dilations))
     node.refuse_unread()
     return node.layer(lambda: nn.Sequential(*(make() for make in layers)) if len(layers) > 1 else layers[0]())
 

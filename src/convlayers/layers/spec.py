@@ -183,22 +183,44 @@ class DenseSpec(Spec):
 
 @dataclass(frozen=True)
 class PoolSpec(Spec):
-    """Max, average or sum pooling over sliding windows (an average divides by its count of real elements;
-    a sum adds the real elements: Wolfram's ``"Total"``).
+    """Pooling over sliding windows: max, average (divided by its count of real elements), sum (the real
+    elements added: Wolfram's ``"Total"``) or p-norm (``(sum |x|^p)^(1/p)`` over the real elements: DL4J's
+    ``PNORM``); windows may be dilated (taps ``dilation_rate`` apart, ONNX's ``dilations``).
+
+    ``p`` is the p-norm's exponent (a number >= 1: below 1 the slope of ``|x|^p`` at 0 is infinite) and
+    ``None`` for the other kinds.
 
     >>> from convlayers.geometry import Same
     >>> PoolSpec(kind="max", rank=1, pool_size=(2,), strides=(2,), padding=Same()).geometry.output_sizes((5,))
     (3,)
+    >>> PoolSpec(kind="pnorm", rank=1, pool_size=(2,), strides=(1,), dilation_rate=(3,), p=2).geometry.output_sizes((5,))
+    (2,)
+    >>> PoolSpec(kind="max", rank=1, pool_size=(2,), strides=(1,), p=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: PoolSpec: `p` is the exponent of kind 'pnorm' pooling; a max pooling takes none. Received p=2.
     """
 
-    kind: Literal["max", "average", "sum"] = "max"
+    kind: Literal["max", "average", "sum", "pnorm"] = "max"
     rank: int = 2
     pool_size: tuple[int, ...] = (2, 2)
     strides: tuple[int, ...] = (2, 2)
     padding: PaddingRule = Valid()
     data_format: str = "channels_last"
+    dilation_rate: tuple[int, ...] | None = None
+    p: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.dilation_rate is None:  # undilated unless given: the pre-dilation specs read as before
+            object.__setattr__(self, "dilation_rate", (1,) * self.rank)
+        if self.kind == "pnorm" and not (isinstance(self.p, (int, float)) and not isinstance(self.p, bool) and self.p >= 1):
+            raise ValueError(f"PoolSpec: kind 'pnorm' needs an exponent `p` >= 1. Received p={self.p!r}.")
+        if self.kind != "pnorm" and self.p is not None:
+            raise ValueError(
+                f"PoolSpec: `p` is the exponent of kind 'pnorm' pooling; a {self.kind} pooling takes none. Received p={self.p!r}."
+            )
 
     @cached_property
     def geometry(self) -> WindowGeometry:
-        """The sliding window (no dilation)."""
-        return WindowGeometry(self.pool_size, self.strides, (1,) * self.rank, self.padding)
+        """The sliding window."""
+        return WindowGeometry(self.pool_size, self.strides, self.dilation_rate, self.padding)

@@ -1,7 +1,10 @@
-"""N-d max, average and sum pooling (windowed and global) in the user's layout.
+"""N-d max, average, sum and p-norm pooling (windowed and global) in the user's layout.
 
 Padding arrives as explicit per-side pairs, any placement. Padding never wins
-a max and never counts in an average's divisor (TF's semantics). Torch's own
+a max, never counts in an average's divisor (TF's semantics) and adds nothing
+to a sum or a p-norm (DL4J's PNORM). Dilated windows (taps ``dilation_rate``
+apart) are pad-then-pool: torch's max pooling dilates, and window sums of a
+dilated window are a per-channel convolution with ones. Torch's own
 pooling does exactly that for the windows it visits: it pads symmetrically by
 at most half the window, clips windows that run past the end (``ceil_mode``)
 and, with ``count_include_pad=False``, divides by the real elements. So
@@ -26,6 +29,7 @@ from .memo import per_shape
 # torch's own kernels: F.max_pool* only adds a Python dispatch on `return_indices` (0.4 us a call)
 _MAX = {1: torch.max_pool1d, 2: torch.max_pool2d, 3: torch.max_pool3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 # (symmetric padding, ceil_mode, first output kept) for torch's own pooling
 NativePlan = tuple[tuple[int, ...], bool, tuple[int, ...]]
@@ -40,8 +44,10 @@ def _torch_output_size(size: int, pool: int, stride: int, pad: int, ceil_mode: b
     return (size + 2 * pad - pool + (stride - 1 if ceil_mode else 0)) // stride + 1
 
 
-def _output_sizes(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads) -> list[int]:
-    return [conv_output_size(n, k, s, 1, p) for n, k, s, p in zip(sizes, pool_size, strides, pads)]
+def _output_sizes(sizes: Sequence[int], pool_size: tuple[int, ...], strides: tuple[int, ...], pads: Pads,
+                  dilation_rate: tuple[int, ...] | None = None) -> list[int]:
+    dilation_rate = dilation_rate or (1,) * len(pool_size)
+    return [conv_output_size(n, k, s, d, p) for n, k, s, d, p in zip(sizes, pool_size, strides, dilation_rate, pads)]
 
 
 @per_shape(maxsize=1024)
@@ -132,19 +138,28 @@ def pool_call(
     channels_last: bool,
     dtype: torch.dtype,
     device: torch.device,
+    dilation_rate: tuple[int, ...] | None = None,
+    p: float | None = None,
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """:func:`max_pool` (``kind`` ``'max'``), :func:`average_pool` (``'average'``) or window sums (``'sum'``,
-    padding adding nothing) for inputs of spatial
-    ``sizes``, in ``dtype`` on ``device``, resolved once: the returned function only runs the torch ops.
+    """:func:`max_pool` (``kind`` ``'max'``), :func:`average_pool` (``'average'``), window sums (``'sum'``,
+    padding adding nothing) or p-norms (``'pnorm'``: ``(sum |x|^p)^(1/p)`` over each window's real elements)
+    for inputs of spatial ``sizes``, in ``dtype`` on ``device``, with taps ``dilation_rate`` apart
+    (``None``: adjacent), resolved once: the returned function only runs the torch ops.
 
     >>> run = pool_call("max", (3,), (2,), (2,), ((0, 1),), True, torch.float32, torch.device("cpu"))
     >>> run(torch.tensor([[[1.0], [-2.0], [-3.0]]])).flatten().tolist()
     [1.0, -3.0]
+    >>> run = pool_call("pnorm", (3,), (2,), (1,), ((0, 1),), False, torch.float32, torch.device("cpu"), None, 2)
+    >>> run(torch.tensor([[[3.0, -4.0, 12.0]]])).flatten().tolist()
+    [5.0, 12.649110794067383, 12.0]
     """
     rank = len(pool_size)
-    # Sums pad with zeros and take every window whole: torch's avg pool with a divisor of 1, no plan needed.
-    plan = None if kind == "sum" else native_plan(sizes, pool_size, strides, pads)
-    outs = _output_sizes(sizes, pool_size, strides, pads)
+    dilation_rate = dilation_rate or (1,) * rank
+    dilated = any(d != 1 for d in dilation_rate)
+    # Sums and p-norms pad with zeros and take every window whole: no plan needed. Torch's average pooling
+    # has no dilation.
+    plan = None if kind in ("sum", "pnorm") or dilated else native_plan(sizes, pool_size, strides, pads)
+    outs = _output_sizes(sizes, pool_size, strides, pads, dilation_rate)
     if plan is not None:
         padding, ceil_mode, offsets = plan
         keep = None if all(off == 0 and _torch_output_size(n, k, s, p, ceil_mode) == out
@@ -158,13 +173,16 @@ def pool_call(
                                      ceil_mode=ceil_mode, count_include_pad=False)
     else:
         keep, torch_pads = None, torch_pad_order(pads)
+        window_sum = functools.partial(_sum_pool, pool_size=pool_size, strides=strides, dilation_rate=dilation_rate)
         if kind == "max":
-            pool = lambda x: _MAX[rank](F.pad(x, torch_pads, value=float("-inf")), pool_size, strides)  # noqa: E731
+            pool = lambda x: _MAX[rank](F.pad(x, torch_pads, value=float("-inf")), pool_size, strides, 0, dilation_rate)  # noqa: E731
         elif kind == "sum":
-            pool = lambda x: _sum_pool(F.pad(x, torch_pads), pool_size, strides)  # noqa: E731
+            pool = lambda x: window_sum(F.pad(x, torch_pads))  # noqa: E731
+        elif kind == "pnorm":
+            pool = lambda x: _root(window_sum(F.pad(x.abs() ** p, torch_pads)), p)  # noqa: E731
         else:
-            counts = _real_counts(sizes, pool_size, strides, pads, dtype, device)
-            pool = lambda x: _sum_pool(F.pad(x, torch_pads), pool_size, strides) / counts  # noqa: E731
+            counts = _real_counts(sizes, pool_size, strides, pads, dtype, device, dilation_rate)
+            pool = lambda x: window_sum(F.pad(x, torch_pads)) / counts  # noqa: E731
 
     def run(x: torch.Tensor) -> torch.Tensor:
         y = pool(channels_first(x, channels_last))
@@ -173,8 +191,23 @@ def pool_call(
     return run
 
 
-def _sum_pool(x: torch.Tensor, pool_size: tuple[int, ...], strides: tuple[int, ...]) -> torch.Tensor:
-    """Window sums; 1-d runs as 2-d because ``avg_pool1d`` has no ``divisor_override``."""
+def _root(total: torch.Tensor, p: float) -> torch.Tensor:
+    """``total ** (1 / p)``, 0 (with gradient 0) where a window's elements are all 0.
+
+    The root's slope is infinite at 0 and times the zero slope of ``|x|^p`` gives NaN;
+    the norm is not differentiable there, and 0 is the subgradient closest to its neighbours'.
+    """
+    zero = total == 0
+    return torch.where(zero, 0.0, torch.where(zero, 1.0, total) ** (1 / p))
+
+
+def _sum_pool(x: torch.Tensor, pool_size: tuple[int, ...], strides: tuple[int, ...],
+              dilation_rate: tuple[int, ...]) -> torch.Tensor:
+    """Window sums; 1-d runs as 2-d because ``avg_pool1d`` has no ``divisor_override``; dilated windows as a
+    per-channel convolution with ones (torch's average pooling does not dilate)."""
+    if any(d != 1 for d in dilation_rate):
+        ones = torch.ones((x.shape[1], 1) + pool_size, dtype=x.dtype, device=x.device)
+        return _CONV[len(pool_size)](x, ones, None, strides, 0, dilation_rate, x.shape[1])
     if len(pool_size) == 1:
         return F.avg_pool2d(x.unsqueeze(-1), pool_size + (1,), strides + (1,), divisor_override=1).squeeze(-1)
     return _AVG[len(pool_size)](x, pool_size, strides, divisor_override=1)
@@ -188,16 +221,17 @@ def _real_counts(
     pads: Pads,
     dtype: torch.dtype,
     device: torch.device,
+    dilation_rate: tuple[int, ...],
 ) -> torch.Tensor:
     """The number of real elements in each window, shaped ``out_spatial``: a product of per-dim counts.
 
     Kept per device and dtype: built on the host, it would cross to a GPU on every call.
     """
     counts = torch.ones((), dtype=dtype, device=device)
-    for axis, (n, k, s, p) in enumerate(zip(sizes, pool_size, strides, pads)):
+    for axis, (n, k, s, p, d) in enumerate(zip(sizes, pool_size, strides, pads, dilation_rate)):
         shape = [1] * len(pool_size)
         shape[axis] = -1
-        per_dim = torch.tensor(window_counts(n, k, s, p), dtype=dtype, device=device)
+        per_dim = torch.tensor(window_counts(n, k, s, p, d), dtype=dtype, device=device)
         counts = counts * per_dim.reshape(shape)
     return counts
 
