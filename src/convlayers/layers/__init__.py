@@ -22,6 +22,7 @@ from .global_pooling import (
     GlobalPooling,
 )
 from .normalization import BatchNormalization
+from .padding import Padding, Padding1D, Padding2D, Padding3D
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -148,6 +149,10 @@ __all__ = [
     "SumPooling1D",
     "SumPooling2D",
     "SumPooling3D",
+    "Padding",
+    "Padding1D",
+    "Padding2D",
+    "Padding3D",
     "UpSampling",
     "UpSampling1D",
     "UpSampling2D",
