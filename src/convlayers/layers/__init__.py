@@ -41,6 +41,7 @@ from .pooling import (
     SumPooling2D,
     SumPooling3D,
 )
+from .resizing import Resizing
 from .registry import deserialize_layer, get_layer_class, layer_from_spec, register_layer_class, serialize_layer
 from .reshape import Flatten, Reshape
 from .separable import (
@@ -153,6 +154,7 @@ __all__ = [
     "Padding1D",
     "Padding2D",
     "Padding3D",
+    "Resizing",
     "UpSampling",
     "UpSampling1D",
     "UpSampling2D",
