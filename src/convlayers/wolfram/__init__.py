@@ -18,6 +18,7 @@ layers, which compute. A single example is unbatched (``(c, h, w)`` in,
 from .chain import NetChain
 from .companions import ElementwiseLayer, FlattenLayer, LinearLayer, LogisticSigmoid, Ramp, SoftmaxLayer, Tanh
 from .convolution import ConvolutionLayer, DeconvolutionLayer
+from .encoders import NetEncoder
 from .functions import Information, NetExtract, NetInitialize
 from .padding import PaddingLayer
 from .pooling import PoolingLayer
@@ -27,6 +28,6 @@ from .training import NetTrain
 
 __all__ = [
     "All", "ConvolutionLayer", "DeconvolutionLayer", "ElementwiseLayer", "FlattenLayer", "Information", "LinearLayer",
-    "LogisticSigmoid", "NetChain", "NetExtract", "NetInitialize", "NetTrain", "PaddingLayer", "PoolingLayer", "Ramp",
+    "LogisticSigmoid", "NetChain", "NetEncoder", "NetExtract", "NetInitialize", "NetTrain", "PaddingLayer", "PoolingLayer", "Ramp",
     "ResizeLayer", "Scaled", "SoftmaxLayer", "Tanh", "VARYING",
 ]
