@@ -50,6 +50,10 @@ KINDS = {
     "UpSampling1D": (lambda **kw: cl.UpSampling1D(2, **kw), 1),
     "UpSampling2D": (lambda **kw: cl.UpSampling2D(2, interpolation="bilinear", **kw), 2),
     "UpSampling3D": (lambda **kw: cl.UpSampling3D(2, **kw), 3),
+    "Padding1D": (lambda **kw: cl.Padding1D(1, mode="reflect", **kw), 1),
+    "Padding2D": (lambda **kw: cl.Padding2D(1, mode="edge", **kw), 2),
+    "Padding3D": (lambda **kw: cl.Padding3D(1, value=2.0, **kw), 3),
+    "Resizing": (lambda **kw: cl.Resizing(3, 5, **kw), 2),
     "ZeroPadding1D": (lambda **kw: cl.ZeroPadding1D(1, **kw), 1),
     "ZeroPadding2D": (lambda **kw: cl.ZeroPadding2D(1, **kw), 2),
     "ZeroPadding3D": (lambda **kw: cl.ZeroPadding3D(1, **kw), 3),
@@ -91,7 +95,7 @@ def test_every_public_layer_class_is_covered():
     """A new layer class must join KINDS, so every test here runs on it."""
     families = {cl.layers.Layer, cl.layers.SpatialLayer, cl.layers.InputLayer, cl.layers.Conv, cl.layers.ConvTranspose,
                 cl.layers.DepthwiseConv, cl.layers.SeparableConv, cl.layers.Pooling, cl.layers.GlobalPooling,
-                cl.layers.UpSampling, cl.layers.ZeroPadding, cl.layers.Cropping}
+                cl.layers.UpSampling, cl.layers.Padding, cl.layers.ZeroPadding, cl.layers.Cropping}
     public = {getattr(cl.layers, name) for name in cl.layers.__all__}
     concrete = {cls.__name__ for cls in public if inspect.isclass(cls) and issubclass(cls, cl.layers.Layer)} - {
         cls.__name__ for cls in families}

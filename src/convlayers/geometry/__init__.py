@@ -37,7 +37,15 @@ from .padding import (
     serialize_padding,
 )
 from .pooling import check_pool_pads, empty_windows, window_counts
-from .reshaping import cropped_sizes, normalize_side_pairs, padded_sizes, upsampled_sizes
+from .reshaping import (
+    PAD_MODES,
+    cropped_sizes,
+    normalize_side_pairs,
+    pad_sources,
+    padded_sizes,
+    resize_nearest_sources,
+    upsampled_sizes,
+)
 from .sizes import (
     conv_output_size,
     conv_transpose_crop,
@@ -58,6 +66,9 @@ __all__ = [
     "cropped_sizes",
     "normalize_side_pairs",
     "padded_sizes",
+    "pad_sources",
+    "PAD_MODES",
+    "resize_nearest_sources",
     "upsampled_sizes",
     "DATA_FORMATS",
     "PADDING_MODES",

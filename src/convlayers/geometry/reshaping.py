@@ -1,4 +1,4 @@
-"""Geometry of the reshaping layers: cropping, zero padding and upsampling.
+"""Geometry of the reshaping layers: cropping, padding (zeros, constant, edge, reflect), upsampling and resizing.
 
 Cropping and zero padding share one argument grammar (Keras's): an int, one
 int per dim, or per dim an int or a ``(begin, end)`` pair; 1-D layers take an
@@ -84,3 +84,43 @@ def upsampled_sizes(sizes: Sequence[int | None], factors: Sequence[int]) -> tupl
     (10, None, 9)
     """
     return tuple(None if n is None else n * f for n, f in zip(sizes, factors))
+
+
+#: The fill modes of the core's :class:`~convlayers.layers.Padding` (NumPy's ``np.pad`` names).
+PAD_MODES = ("constant", "edge", "reflect")
+
+
+def pad_sources(size: int, begin: int, end: int, mode: str) -> tuple[int, ...]:
+    """For each position of a dim of ``size`` padded by ``(begin, end)``, the input index it copies.
+
+    ``'edge'`` clamps ``i - begin`` to ``[0, size - 1]``; ``'reflect'`` mirrors
+    about the edge elements without repeating them (NumPy's ``'reflect'``), with
+    period ``2 (size - 1)``, so pads longer than the dim keep reflecting, as
+    ``np.pad`` does; a dim of 1 repeats its element. (``'constant'`` copies
+    nothing: the caller fills.)
+
+    >>> pad_sources(3, 2, 2, "edge")
+    (0, 0, 0, 1, 2, 2, 2)
+    >>> pad_sources(3, 2, 4, "reflect")
+    (2, 1, 0, 1, 2, 1, 0, 1, 2)
+    """
+    positions = range(-begin, size + end)
+    if mode == "edge" or size == 1:
+        return tuple(min(max(i, 0), size - 1) for i in positions)
+    period = 2 * (size - 1)
+    return tuple(min(i % period, period - i % period) for i in positions)
+
+
+def resize_nearest_sources(in_size: int, out_size: int) -> tuple[int, ...]:
+    """Nearest neighbour with half-pixel centres: output ``o`` copies ``floor((o + 1/2) * in / out)``.
+
+    TF's and Keras's ``'nearest'`` resize (PyTorch's ``'nearest-exact'``), in
+    exact integer arithmetic: ``((2 o + 1) * in) // (2 * out)``. An integer
+    upscaling factor repeats each element.
+
+    >>> resize_nearest_sources(2, 6)
+    (0, 0, 0, 1, 1, 1)
+    >>> resize_nearest_sources(5, 2)
+    (1, 3)
+    """
+    return tuple(((2 * o + 1) * in_size) // (2 * out_size) for o in range(out_size))

@@ -22,6 +22,7 @@ from .global_pooling import (
     GlobalPooling,
 )
 from .normalization import BatchNormalization
+from .padding import Padding, Padding1D, Padding2D, Padding3D
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -46,6 +47,7 @@ from .pooling import (
     SumPooling2D,
     SumPooling3D,
 )
+from .resizing import Resizing
 from .registry import deserialize_layer, get_layer_class, layer_from_spec, register_layer_class, serialize_layer
 from .reshape import Flatten, Reshape
 from .separable import (
@@ -160,6 +162,11 @@ __all__ = [
     "SumPooling1D",
     "SumPooling2D",
     "SumPooling3D",
+    "Padding",
+    "Padding1D",
+    "Padding2D",
+    "Padding3D",
+    "Resizing",
     "UpSampling",
     "UpSampling1D",
     "UpSampling2D",

@@ -1,18 +1,14 @@
-"""Zero padding: one N-d implementation; ``ZeroPadding1D``/``2D``/``3D`` pin the rank and Keras's default."""
+"""Zero padding (Keras's): :class:`~.padding.Padding` pinned to zeros; ``ZeroPadding1D``/``2D``/``3D`` pin the rank and Keras's default."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
-
-from .. import ops
-from ..geometry import PaddingLike, normalize_side_pairs, padded_sizes
-from .base import Shape
-from .reshaping import ReshapingLayer
+from ..geometry import PaddingLike
+from .padding import Padding
 
 
-class ZeroPadding(ReshapingLayer):
+class ZeroPadding(Padding):
     """Pad the spatial dims of N-d inputs with zeros (Keras ``ZeroPadding1D/2D/3D`` semantics).
 
     Args:
@@ -35,15 +31,8 @@ class ZeroPadding(ReshapingLayer):
     default_padding: PaddingLike
 
     def __init__(self, padding: PaddingLike | None = None, *, data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(data_format=data_format, **kwargs)
         value = self.default_padding if padding is None else padding
-        self.padding = normalize_side_pairs(value, self.rank, "padding", self.owner)
-
-    def call(self, x: torch.Tensor) -> torch.Tensor:
-        return ops.zero_pad(self.autocast(x), self.padding, channels_last=self.channels_last)
-
-    def output_sizes(self, spatial: Shape) -> Shape:
-        return padded_sizes(spatial, self.padding)
+        super().__init__(value, data_format=data_format, **kwargs)
 
     def _config(self) -> dict[str, Any]:
         # Keras keeps ZeroPadding1D's padding as one flat (begin, end) pair.

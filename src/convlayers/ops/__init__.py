@@ -8,16 +8,17 @@ and nowhere else.
 
 from .blocks import space_to_batch, space_to_depth
 from .conv import ConvCall, conv, conv_call
-from .crop_pad import crop, zero_pad
+from .crop_pad import crop, pad
 from .conv_transpose import ConvTransposeCall, conv_transpose, conv_transpose_call
 from .layout import flatten_batch, static_sizes, torch_pad_order, unflatten_batch
 from .pool import average_pool, global_average_pool, global_max_pool, max_pool, pool_call
-from .resample import upsample
+from .resample import resize, upsample
 
 __all__ = [
     "crop",
+    "pad",
+    "resize",
     "upsample",
-    "zero_pad",
     "average_pool",
     "conv",
     "conv_call",

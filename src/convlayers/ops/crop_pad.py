@@ -1,11 +1,11 @@
-"""Cropping and zero padding of the spatial dims, in the user's layout, any dtype."""
+"""Cropping and padding (zeros, a constant, edge or reflection) of the spatial dims, in the user's layout, any dtype."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Pads
+from ..geometry import Pads, pad_sources
 from .layout import torch_pad_order
 
 
@@ -29,12 +29,26 @@ def crop(x: torch.Tensor, cropping: Pads, *, channels_last: bool) -> torch.Tenso
     return x[tuple(index)]
 
 
-def zero_pad(x: torch.Tensor, padding: Pads, *, channels_last: bool) -> torch.Tensor:
-    """Add ``begin`` zeros before and ``end`` zeros after each spatial dim; the dtype is kept.
+def pad(x: torch.Tensor, padding: Pads, *, mode: str, value: float = 0.0, channels_last: bool) -> torch.Tensor:
+    """Pad each spatial dim by ``(begin, end)``: with ``value`` (``'constant'``), or ``'edge'`` / ``'reflect'`` copies.
 
-    >>> zero_pad(torch.ones(1, 2, 1, dtype=torch.int64), ((1, 2),), channels_last=True).flatten().tolist()
-    [0, 1, 1, 0, 0]
+    The modes are ``np.pad``'s (``'reflect'`` does not repeat the edge element,
+    and pads longer than the dim keep reflecting); the dtype is kept, and a
+    ``value`` is cast to it.
+
+    >>> x = torch.tensor([[[1], [2], [3]]])  # (batch, steps, channels)
+    >>> pad(x, ((2, 1),), mode="reflect", channels_last=True).flatten().tolist()
+    [3, 2, 1, 2, 3, 2]
+    >>> pad(x, ((2, 1),), mode="edge", channels_last=True).flatten().tolist()
+    [1, 1, 1, 2, 3, 3]
     """
-    # F.pad counts dims from the last one: channels_last needs a (0, 0) pair for the channels.
-    pairs = tuple(padding) + (((0, 0),) if channels_last else ())
-    return F.pad(x, torch_pad_order(pairs))
+    if mode == "constant":
+        pairs = tuple(padding) + (((0, 0),) if channels_last else ())
+        return F.pad(x, torch_pad_order(pairs), value=value)
+    # A gather per padded axis, from pure-integer indices: any dtype, any rank, and pads
+    # longer than the dim (torch's 'reflect' refuses those, and integer tensors).
+    for axis, (begin, end) in zip(spatial_axes(len(padding), channels_last), padding):
+        if begin or end:
+            index = torch.tensor(pad_sources(x.shape[axis], begin, end, mode), device=x.device)
+            x = x.index_select(axis, index)
+    return x

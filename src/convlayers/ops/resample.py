@@ -1,4 +1,4 @@
-"""N-d upsampling by integer factors, in the user's layout: nearest, linear and separable filters."""
+"""N-d resampling in the user's layout: upsampling by integer factors (nearest, linear, separable filters), resizing to any size."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .crop_pad import spatial_axes
+from ..geometry import resize_nearest_sources
 from .filters import resize_matrix
 from .layout import channels_first, user_layout
 from .memo import per_shape
@@ -16,15 +17,24 @@ _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 _CHANNELS_LAST_MEMORY = {4: torch.channels_last, 5: torch.channels_last_3d}
 
 
-def _interpolate(x: torch.Tensor, factors: tuple[int, ...], mode: str, channels_last: bool) -> torch.Tensor:
-    """``F.interpolate`` on channels-last memory, whatever the user's layout."""
+def _interpolate(
+    x: torch.Tensor,
+    factors: tuple[int, ...] | None,
+    mode: str,
+    channels_last: bool,
+    *,
+    sizes: tuple[int, ...] | None = None,
+    align_corners: bool = False,
+) -> torch.Tensor:
+    """``F.interpolate`` by ``factors`` or to ``sizes``, on channels-last memory, whatever the user's layout."""
     x = channels_first(x, channels_last)
     if x.ndim in _CHANNELS_LAST_MEMORY:
         # torch's CPU upsampling kernels run 10-20x slower on NC(D)HW-contiguous memory than
         # on channels-last memory (measured with torch 2.13, 2-D and 3-D), copy included.
         x = x.contiguous(memory_format=_CHANNELS_LAST_MEMORY[x.ndim])
-    corners = {"align_corners": False} if mode in _LINEAR_MODES.values() else {}
-    return user_layout(F.interpolate(x, scale_factor=factors, mode=mode, **corners), channels_last)
+    corners = {"align_corners": align_corners} if mode in _LINEAR_MODES.values() else {}
+    y = F.interpolate(x, size=sizes, scale_factor=factors, mode=mode, **corners)
+    return user_layout(y, channels_last)
 
 
 def _repeat(x: torch.Tensor, factors: tuple[int, ...], channels_last: bool) -> torch.Tensor:
@@ -88,3 +98,32 @@ def upsample(x: torch.Tensor, factors: tuple[int, ...], *, method: str, channels
 def _resize_matrix_on(method: str, in_size: int, factor: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """:func:`~.filters.resize_matrix` in ``dtype`` on ``device``, kept: neither rebuilt nor copied to a device per call."""
     return resize_matrix(method, in_size, factor).to(dtype=dtype, device=device)
+
+
+def resize(
+    x: torch.Tensor, sizes: tuple[int, ...], *, method: str, align_corners: bool = False, channels_last: bool
+) -> torch.Tensor:
+    """Resize the spatial dims of ``x`` to ``sizes`` (any sizes, up or down, no antialiasing).
+
+    ``method``: ``'nearest'`` (half-pixel centres, TF's and Keras's: see
+    :func:`~convlayers.geometry.resize_nearest_sources`; any dtype) or
+    ``'linear'`` (bi/trilinear). Linear sampling maps output ``o`` to input
+    ``(o + 1/2) * in / out - 1/2`` (half-pixel centres, Keras's and TF's), or
+    with ``align_corners`` to ``o * (in - 1) / (out - 1)`` (the corner pixels'
+    centres coincide: Wolfram's ``ResizeLayer``, PyTorch's ``align_corners=True``).
+
+    >>> x = torch.tensor([[[0.0], [3.0]]])  # (batch, steps, channels)
+    >>> resize(x, (4,), method="linear", channels_last=True).flatten().tolist()
+    [0.0, 0.75, 2.25, 3.0]
+    >>> resize(x, (4,), method="linear", align_corners=True, channels_last=True).flatten().tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    >>> resize(x, (3,), method="nearest", channels_last=True).flatten().tolist()
+    [0.0, 3.0, 3.0]
+    """
+    if method == "nearest":
+        # Exact integer indices: torch's 'nearest-exact' rounds (o + 1/2) * float(in / out).
+        for axis, size in zip(spatial_axes(len(sizes), channels_last), sizes):
+            index = torch.tensor(resize_nearest_sources(x.shape[axis], size), device=x.device)
+            x = x.index_select(axis, index)
+        return x
+    return _interpolate(x, None, _LINEAR_MODES[len(sizes)], channels_last, sizes=sizes, align_corners=align_corners)

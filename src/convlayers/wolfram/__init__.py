@@ -18,13 +18,16 @@ layers, which compute. A single example is unbatched (``(c, h, w)`` in,
 from .chain import NetChain
 from .companions import ElementwiseLayer, FlattenLayer, LinearLayer, LogisticSigmoid, Ramp, SoftmaxLayer, Tanh
 from .convolution import ConvolutionLayer, DeconvolutionLayer
+from .encoders import NetEncoder
 from .functions import Information, NetExtract, NetInitialize
+from .padding import PaddingLayer
 from .pooling import PoolingLayer
 from .ports import VARYING
+from .resize import All, ResizeLayer, Scaled
 from .training import NetTrain
 
 __all__ = [
-    "ConvolutionLayer", "DeconvolutionLayer", "ElementwiseLayer", "FlattenLayer", "Information", "LinearLayer",
-    "LogisticSigmoid", "NetChain", "NetExtract", "NetInitialize", "NetTrain", "PoolingLayer", "Ramp", "SoftmaxLayer",
-    "Tanh", "VARYING",
+    "All", "ConvolutionLayer", "DeconvolutionLayer", "ElementwiseLayer", "FlattenLayer", "Information", "LinearLayer",
+    "LogisticSigmoid", "NetChain", "NetEncoder", "NetExtract", "NetInitialize", "NetTrain", "PaddingLayer", "PoolingLayer", "Ramp",
+    "ResizeLayer", "Scaled", "SoftmaxLayer", "Tanh", "VARYING",
 ]

@@ -22,6 +22,7 @@ import torch
 
 from . import ports
 from .companions import FUNCTIONS, ElementwiseLayer
+from .encoders import NetEncoder
 from .layer import NetLayer
 from .net import Net, Path
 from .ports import Dims
@@ -40,7 +41,8 @@ class NetChain(Net):
 
     Args:
         layers: Wolfram layers (or ``Ramp``, ``Tanh``, ``LogisticSigmoid``).
-        Input: the dims of one example; ``None`` takes the first layer's ``Input`` if it has one.
+        Input: the dims of one example, or a :class:`~.encoders.NetEncoder` (the chain then takes images);
+            ``None`` takes the first layer's ``Input`` (and encoder) if it has one.
         Output: the expected output dims (checked).
 
     >>> from convlayers.wolfram import ConvolutionLayer, NetChain, PoolingLayer
@@ -55,6 +57,10 @@ class NetChain(Net):
         if not len(self.layers):
             raise ValueError("NetChain: a chain needs at least one layer.")
         self.declared_output = None if Output is None else ports.normalize(Output, self.head)
+        if isinstance(Input, NetEncoder):
+            self.encoder, Input = Input, Input.dims
+        elif Input is None:
+            self.encoder = self.layers[0].encoder
         first = self.layers[0].input_dims
         if Input is not None or first is not None:
             self.infer(first if Input is None else Input)

@@ -19,6 +19,7 @@ import torch
 from ..layers import Layer
 from ..layers.weights import WeightLayout
 from . import ports
+from .encoders import NetEncoder
 from .net import Net, Path, numeric
 from .options import learning_rate_multipliers
 from .ports import Dims
@@ -37,6 +38,8 @@ class NetLayer(Net):
 
     def __init__(self, *, Input: Any = None, Output: Any = None, LearningRateMultipliers: Any = None) -> None:
         super().__init__()
+        if isinstance(Input, NetEncoder):
+            self.encoder, Input = Input, Input.dims
         self.core: Layer | None = None
         self.declared_output = None if Output is None else ports.normalize(Output, self.head)
         self.learning_rate_multipliers = learning_rate_multipliers(LearningRateMultipliers, self.arrays, self.head)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from . import ports
+from .encoders import NetEncoder, is_image
 from .ports import Dims
 
 #: An array's path: ``("Weights",)`` in a layer, ``(i, "Weights")`` in a chain (``i`` from 1, as in Wolfram).
@@ -38,6 +39,8 @@ class Net(torch.nn.Module):
 
     input_dims: Dims | None = None
     output_dims: Dims | None = None
+    #: The ``Input`` port's image encoder, if any: images are encoded before anything else.
+    encoder: NetEncoder | None = None
 
     @property
     def head(self) -> str:
@@ -55,6 +58,7 @@ class Net(torch.nn.Module):
     # -- application --------------------------------------------------------------------------
     def forward(self, data: Any) -> Any:
         """Apply the net to one example or a batch of them (see the module's notes)."""
+        data = self._encoded(data)
         if isinstance(data, list) and data and not _uniform(data):
             return [self.forward(example) for example in data]  # a batch of different lengths: each alone
         x = numeric(data)
@@ -67,6 +71,16 @@ class Net(torch.nn.Module):
             f"Data provided to port \"Input\" should be an array of rank {len(dims)} (one example) or "
             f"{len(dims) + 1} (a batch), but was an array of rank {x.ndim}."
         )
+
+    def _encoded(self, data: Any) -> Any:
+        """Images (one, or a list) through the input's encoder; anything else as it is."""
+        if self.encoder is None:
+            return data
+        if is_image(data):
+            return self.encoder.encode(data)
+        if isinstance(data, list) and data and all(is_image(item) for item in data):
+            return np.stack([self.encoder.encode(item) for item in data])
+        return data
 
     def _require_ready(self) -> Dims:
         if self.input_dims is None:
@@ -100,6 +114,12 @@ def _uniform(data: list[Any]) -> bool:
 
 def numeric(data: Any) -> np.ndarray:
     """``data`` as a real float32 array; anything else (symbols, strings, complex numbers) is refused."""
+    if is_image(data) or (isinstance(data, list) and data and is_image(data[0])):
+        # NumPy would read an image as its pixel array: Wolfram wants an encoder to say how.
+        raise ValueError(
+            "Data provided to port \"Input\" should be a numeric array, but was an image; give the net an image "
+            "encoder: Input=NetEncoder(\"Image\", (w, h))."
+        )
     if isinstance(data, torch.Tensor):
         data = data.detach().cpu().numpy()
     try:
