@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import layers as core
-from .enums import Activation, ConvolutionMode, WeightInit, enum_value
+from .enums import Activation, CNN2DFormat, ConvolutionMode, WeightInit, enum_value
 from .errors import DL4JException, DL4JInvalidConfigException
 from .input_types import InputType
 from .modes import check_strict
@@ -41,6 +41,8 @@ class CnnToFeedForwardPreProcessor(core.Reshape):
 
     def __init__(self, height: int | None = None, width: int | None = None, channels: int | None = None, **kwargs: Any) -> None:
         sizes = (height, width, channels)
+        #: ``(inputHeight, inputWidth, numChannels)``, what ``configuration.json`` stores (``None``: unknown).
+        self.sizes = None if None in sizes else sizes
         super().__init__((-1,) if None in sizes else (height * width * channels,), **kwargs)  # type: ignore[operator]
 
 
@@ -48,6 +50,8 @@ class FeedForwardToCnnPreProcessor(core.Reshape):
     """DL4J's ``FeedForwardToCnnPreProcessor(h, w, c)``: rows of ``c*h*w`` values as NCHW images."""
 
     def __init__(self, height: int, width: int, channels: int, **kwargs: Any) -> None:
+        #: ``(inputHeight, inputWidth, numChannels)``, what ``configuration.json`` stores.
+        self.sizes = (height, width, channels)
         super().__init__((channels, height, width), **kwargs)
 
 
@@ -168,7 +172,10 @@ def _preprocess(index: int, layer: DL4JLayer, current: InputType, preprocessors:
         shape = preprocessors[index].compute_output_shape(current.shape)
         return InputType.of_shape("ff" if len(shape) == 2 else current.kind, shape, current.format)
     if wanted == "ff" and current.kind in ("cnn", "cnn3d"):
-        preprocessors[index] = CnnToFeedForwardPreProcessor()
+        # DL4J's CnnToFeedForwardPreProcessor records NCHW sizes (a saved network needs them); other layouts
+        # flatten here too, but DL4J has no sizes of theirs to record.
+        nchw = current.kind == "cnn" and current.format is CNN2DFormat.NCHW
+        preprocessors[index] = CnnToFeedForwardPreProcessor(*current.sizes) if nchw else CnnToFeedForwardPreProcessor()
         return InputType.feedForward(math.prod(current.sizes))
     if wanted != current.kind:
         raise DL4JInvalidConfigException(

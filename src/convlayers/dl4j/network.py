@@ -60,6 +60,12 @@ class MultiLayerNetwork(Sequential):
 
         return restore_multi_layer_network(path)
 
+    def save(self, path: Any, saveUpdater: bool = False) -> None:  # noqa: N803 (DL4J's name)
+        """Write a ``MultiLayerNetwork.save`` zip that :meth:`load` reads (see :func:`~.serializer.write_model`)."""
+        from .serializer import write_model  # the serializer builds networks of this class
+
+        write_model(self, path, saveUpdater)
+
     @property
     def dl4j_layers(self) -> list[DL4JLayer]:
         """The DL4J layers, as ``getLayer`` indexes them (preprocessors are not layers in DL4J)."""

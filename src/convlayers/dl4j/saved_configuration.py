@@ -66,18 +66,31 @@ RANKS = {
     "SpaceToDepthLayer": 2, "SpaceToBatchLayer": 2,
     "DenseLayer": 0, "OutputLayer": 0, "CnnLossLayer": 2,
 }
+#: ``LayerRecord`` field -> the ``configuration.json`` key DL4J stores it under (both dialects). The parser reads
+#: and the writer (:mod:`.written_configuration`) writes through this one table; ``size``, ``blocks``, the data
+#: format and the functions (``activationFn``, ``lossFn``) have per-kind forms, handled beside it.
+JSON_KEYS = {
+    "name": "layerName", "n_in": "nin", "n_out": "nout", "kernel": "kernelSize", "stride": "stride",
+    "padding": "padding", "dilation": "dilation", "convolution_mode": "convolutionMode", "has_bias": "hasBias",
+    "depth_multiplier": "depthMultiplier", "pooling_type": "poolingType", "pnorm": "pnorm", "eps": "eps",
+    "avg_pool_include_pad": "avgPoolIncludePadInDivisor", "cropping": "cropping", "size": "size",
+}
+#: The key of ``blocks``: ``SpaceToBatchLayer`` stores ``blocks`` (an array), ``SpaceToDepthLayer`` ``blockSize`` (an int).
+BLOCK_KEYS = {"SpaceToBatchLayer": "blocks", "SpaceToDepthLayer": "blockSize"}
 #: Each rank's default data format, what a record holds when the JSON names none (beta4/beta6 never do).
-_DEFAULT_FORMATS = {0: None, 1: "NCW", 2: "NCHW", 3: "NCDHW"}
+DEFAULT_FORMATS = {0: None, 1: "NCW", 2: "NCHW", 3: "NCDHW"}
 #: The JSON keys DL4J versions used for a layer's data format.
 _FORMAT_KEYS = ("dataFormat", "cnn2dDataFormat", "rnnDataFormat", "format")
-#: Activation implementations (class name after ``Activation``, or alpha wrapper name; lower case) -> ``Activation`` enum.
-_ACTIVATIONS = {
-    "cube": "CUBE", "elu": "ELU", "hardsigmoid": "HARDSIGMOID", "hardtanh": "HARDTANH", "identity": "IDENTITY",
-    "lrelu": "LEAKYRELU", "rationaltanh": "RATIONALTANH", "rectifiedtanh": "RECTIFIEDTANH", "relu": "RELU",
-    "relu6": "RELU6", "rrelu": "RRELU", "selu": "SELU", "sigmoid": "SIGMOID", "softmax": "SOFTMAX",
-    "softplus": "SOFTPLUS", "softsign": "SOFTSIGN", "swish": "SWISH", "tanh": "TANH", "gelu": "GELU",
-    "mish": "MISH", "thresholdedrelu": "THRESHOLDEDRELU",
+#: Activation implementations (class name after ``Activation``; alpha wrappers are the same names) -> ``Activation``
+#: enum. Read case-insensitively; written as spelled here.
+ACTIVATION_CLASSES = {
+    "Cube": "CUBE", "ELU": "ELU", "HardSigmoid": "HARDSIGMOID", "HardTanH": "HARDTANH", "Identity": "IDENTITY",
+    "LReLU": "LEAKYRELU", "RationalTanh": "RATIONALTANH", "RectifiedTanh": "RECTIFIEDTANH", "ReLU": "RELU",
+    "ReLU6": "RELU6", "RReLU": "RRELU", "SELU": "SELU", "Sigmoid": "SIGMOID", "Softmax": "SOFTMAX",
+    "SoftPlus": "SOFTPLUS", "SoftSign": "SOFTSIGN", "Swish": "SWISH", "TanH": "TANH", "GELU": "GELU",
+    "Mish": "MISH", "ThresholdedReLU": "THRESHOLDEDRELU",
 }
+_ACTIVATIONS = {name.lower(): member for name, member in ACTIVATION_CLASSES.items()}
 #: Loss implementations (class name after ``Loss``, or alpha wrapper name) read; the record keeps that name.
 _LOSSES = {
     "BinaryXENT", "CosineProximity", "Hinge", "KLD", "MAE", "L1", "MAPE", "MCXENT", "MSE", "L2", "MSLE",
@@ -327,7 +340,7 @@ def _kind(simple: str, stored: str, index: int) -> str:
 def _record(kind: str, fields: Mapping[str, Any], where: str) -> LayerRecord:
     rank = RANKS[kind]
     read = _Fields(fields, where)
-    size = read.integers("size")
+    size = read.integers(JSON_KEYS["size"])
     if size is not None and len(size) == 1 and rank > 1:  # the alpha dialect's scalar
         size = size * rank
     if kind == "Upsampling1D" and size is not None and len(size) == 2 and size[0] == size[1]:
@@ -335,29 +348,30 @@ def _record(kind: str, fields: Mapping[str, Any], where: str) -> LayerRecord:
     data_format = next((fields[key] for key in _FORMAT_KEYS if isinstance(fields.get(key), str)), None)
     activation, activation_args = _function(fields.get("activationFn"), "Activation", where, "activation")
     loss, loss_args = _function(fields.get("lossFn"), "Loss", where, "loss") if kind in _LOSS_LAYERS else (None, {})
-    padding = read.pairs("padding") if kind == "SpaceToBatchLayer" else read.integers("padding")
+    padding = read.pairs(JSON_KEYS["padding"]) if kind == "SpaceToBatchLayer" else read.integers(JSON_KEYS["padding"])
+    keys = JSON_KEYS
     return LayerRecord(
         kind=kind,
-        name=read.text("layerName"),
-        n_in=read.integer("nin"),
-        n_out=read.integer("nout"),
-        kernel=read.integers("kernelSize"),
-        stride=read.integers("stride"),
+        name=read.text(keys["name"]),
+        n_in=read.integer(keys["n_in"]),
+        n_out=read.integer(keys["n_out"]),
+        kernel=read.integers(keys["kernel"]),
+        stride=read.integers(keys["stride"]),
         padding=padding,
-        dilation=read.integers("dilation"),
-        convolution_mode=read.text("convolutionMode"),
+        dilation=read.integers(keys["dilation"]),
+        convolution_mode=read.text(keys["convolution_mode"]),
         activation=activation,
         activation_args=activation_args,
-        has_bias=read.flag("hasBias"),
-        depth_multiplier=read.integer("depthMultiplier"),
-        pooling_type=read.text("poolingType"),
-        pnorm=read.integer("pnorm"),
-        eps=read.number("eps"),
-        avg_pool_include_pad=read.flag("avgPoolIncludePadInDivisor"),
-        cropping=read.integers("cropping"),
+        has_bias=read.flag(keys["has_bias"]),
+        depth_multiplier=read.integer(keys["depth_multiplier"]),
+        pooling_type=read.text(keys["pooling_type"]),
+        pnorm=read.integer(keys["pnorm"]),
+        eps=read.number(keys["eps"]),
+        avg_pool_include_pad=read.flag(keys["avg_pool_include_pad"]),
+        cropping=read.integers(keys["cropping"]),
         size=size,
-        blocks=read.integers("blocks") if kind == "SpaceToBatchLayer" else read.integers("blockSize"),
-        data_format=data_format or _DEFAULT_FORMATS[rank],
+        blocks=read.integers(BLOCK_KEYS.get(kind, "blockSize")),
+        data_format=data_format or DEFAULT_FORMATS[rank],
         loss=loss,
         loss_args=loss_args,
         config=fields,

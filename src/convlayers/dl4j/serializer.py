@@ -11,13 +11,20 @@ parameters exactly as one built by hand.
 
 from __future__ import annotations
 
+from enum import Enum
+import io
+import json
+import zipfile
 from typing import Any
 
+from ..io.atomic import writable_target, write_atomically
 from ..io.container import ModelFileError, PathLike, as_path
 from . import companions, layers
 from .configuration import CnnToFeedForwardPreProcessor, FeedForwardToCnnPreProcessor, NeuralNetConfiguration
+from .nd4j import ndarray_bytes
 from .network import MultiLayerNetwork
-from .saved_configuration import LayerRecord, NetworkDescription, PreprocessorRecord, read_network_zip
+from .saved_configuration import DEFAULT_FORMATS, RANKS, LayerRecord, NetworkDescription, PreprocessorRecord, read_network_zip
+from .translation import DL4JLayer
 
 #: The dialect class of each stored layer kind (aliases are resolved by the parser).
 _CLASSES: dict[str, type] = {
@@ -44,8 +51,16 @@ _LOSS_FUNCTIONS = {
     "MSE": "MSE", "MAE": "MEAN_ABSOLUTE_ERROR", "L1": "L1", "L2": "L2", "MCXENT": "MCXENT",
     "NegativeLogLikelihood": "NEGATIVELOGLIKELIHOOD", "BinaryXENT": "XENT",
 }
-#: 1-D layers: DL4J keeps their windows as ``[k, 1]`` internally, the builders take ``k``.
+#: The builders' ``LossFunction`` -> the loss class ``configuration.json`` names (``_LOSS_FUNCTIONS`` inverted).
+_LOSS_CLASSES = {function: name for name, function in _LOSS_FUNCTIONS.items()}
+#: 1-D layers: DL4J keeps their windows as ``[k, 1]`` internally (padding ``[p, 0]``), the builders take ``k``.
 _ONE_D = {"Convolution1DLayer", "Subsampling1DLayer"}
+_WINDOW = ("kernel", "stride", "padding", "dilation")
+#: Settings DL4J stores as one-element arrays in the builders and as plain ints in ``configuration.json``.
+_SCALARS = {"depth_multiplier"}
+#: What DL4J 1.0.0-beta6 stores for pooling settings convlayers has no setter for: the p-norm's
+#: unused ``pnorm`` 0 (MAX/AVG), ``eps`` 1e-8, and AVG's divisor without the padding (how the core pools).
+_POOLING_STORED = {"pnorm": 0, "eps": 1e-8, "avg_pool_include_pad": False}
 
 
 def layer_settings(record: LayerRecord) -> dict[str, Any]:
@@ -73,6 +88,67 @@ def layer_settings(record: LayerRecord) -> dict[str, Any]:
     if format_setter and record.data_format is not None:
         settings[format_setter] = record.data_format
     return settings
+
+
+def dl4j_kind(layer: DL4JLayer) -> str:
+    """The DL4J class name ``configuration.json`` stores for ``layer`` (aliases such as ``Convolution2D`` resolved).
+
+    >>> dl4j_kind(layers.Convolution2D.Builder(2, 2).nOut(1).build())
+    'ConvolutionLayer'
+    """
+    return next(cls.__name__ for cls in type(layer).__mro__ if _CLASSES.get(cls.__name__) is cls)
+
+
+def layer_record(layer: DL4JLayer) -> LayerRecord:
+    """The :class:`LayerRecord` ``configuration.json`` stores for a configured layer: :func:`layer_settings` inverted.
+
+    Values are the layer's resolved settings (the network's globals filled in), as DL4J stores them.
+    Raises ``ValueError`` naming the layer for what ``configuration.json`` cannot say (an unknown
+    ``nIn``, a loss with no DL4J class here).
+
+    >>> layer_record(layers.Convolution1DLayer.Builder(4).stride(2).nIn(2).nOut(3).build()).kernel
+    (4, 1)
+    """
+    kind, values = dl4j_kind(layer), layer.dl4j
+    where = f"{kind} {layer.name!r}"  # type: ignore[attr-defined]
+    fields: dict[str, Any] = {"name": layer.name}  # type: ignore[attr-defined]
+    for field, setter in _SETTERS.items():
+        value = values.get(setter) if setter in layer.settings else None
+        if value is None:
+            if setter == "nIn" and setter in layer.settings:
+                raise ValueError(f"{where}: nIn is unknown; set it or configure the network with setInputType before saving.")
+            continue
+        value = value.value if isinstance(value, Enum) else value
+        if field == "loss":
+            value = _LOSS_CLASSES.get(value)
+            if value is None:
+                raise ValueError(f"{where}: loss function {values[setter].value} has no DL4J loss class convlayers writes "
+                                 f"(it writes {', '.join(_LOSS_CLASSES)}).")
+        if kind in _ONE_D and field in _WINDOW:
+            value = (value[0], 0 if field == "padding" else 1)
+        fields[field] = value[0] if field in _SCALARS else value
+    if kind == "DepthwiseConvolution2D":  # DL4J stores the nOut it derives
+        fields["n_out"] = values["nIn"] * values["depthMultiplier"][0]
+    if kind == "CnnLossLayer":  # a FeedForwardLayer in DL4J, whose unused nIn/nOut it stores as 0
+        fields["n_in"] = fields["n_out"] = 0
+    if kind in ("SubsamplingLayer", "Subsampling1DLayer"):
+        fields = {**_POOLING_STORED, **fields}
+    format_setter = next((key for key in ("dataFormat", "rnnDataFormat") if key in layer.settings), None)
+    fields["data_format"] = values[format_setter].value if format_setter else DEFAULT_FORMATS[RANKS[kind]]
+    return LayerRecord(kind, **fields)
+
+
+def preprocessor_record(index: int, preprocessor: Any) -> PreprocessorRecord:
+    """The :class:`PreprocessorRecord` of an input preprocessor (``_preprocessor`` inverted).
+
+    Raises ``ValueError`` naming the layer where DL4J's preprocessor would need sizes convlayers does not
+    know (a flattening of NHWC or 3-D activations, which beta6's ``CnnToFeedForwardPreProcessor`` cannot say).
+    """
+    sizes = getattr(preprocessor, "sizes", None)
+    if sizes is None:
+        raise ValueError(f"layer {index}'s input preprocessor {type(preprocessor).__name__} flattens activations that are "
+                         f"not NCHW images of known size; DL4J's CnnToFeedForwardPreProcessor records only those.")
+    return PreprocessorRecord(type(preprocessor).__name__, dict(zip(("inputHeight", "inputWidth", "numChannels"), sizes)))
 
 
 def _preprocessor(index: int, record: PreprocessorRecord) -> Any:
@@ -132,8 +208,48 @@ def restore_multi_layer_network(path: PathLike) -> MultiLayerNetwork:
     return network
 
 
+def write_model(network: MultiLayerNetwork, path: PathLike, save_updater: bool = False) -> None:
+    """Write ``network`` as a ``MultiLayerNetwork.save`` zip (DL4J's ``writeModel``), atomically.
+
+    The zip holds ``configuration.json`` (:func:`~.written_configuration.configuration_json`) and
+    ``coefficients.bin`` (``params()`` in ND4J's format). ``save_updater=True`` is refused: the
+    optimizer's state has no DL4J ``updaterState.bin`` layout here.
+
+    Raises ``ValueError`` naming the layer the file cannot describe (nothing is written then).
+
+    >>> import tempfile
+    >>> from convlayers import dl4j
+    >>> conf = (dl4j.NeuralNetConfiguration.Builder().seed(3).list()
+    ...         .layer(dl4j.ConvolutionLayer.Builder(2, 2).nOut(2).build())
+    ...         .layer(dl4j.CnnLossLayer.Builder(dl4j.LossFunction.MSE).build())
+    ...         .setInputType(dl4j.InputType.convolutional(4, 4, 1)).build())
+    >>> net = dl4j.MultiLayerNetwork(conf); net.init()
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     net.save(f"{d}/net.zip")
+    ...     bool((dl4j.MultiLayerNetwork.load(f"{d}/net.zip").params() == net.params()).all())
+    True
+    """
+    from .written_configuration import configuration_json  # it reads this module's records
+
+    if save_updater:
+        raise ValueError("MultiLayerNetwork.save: saveUpdater=True is not supported (the optimizer's state has no "
+                         "DL4J updaterState.bin layout here); save with saveUpdater=False.")
+    target = writable_target(path)
+    network._require_init("save")
+    config = json.dumps(configuration_json(network), indent=2, sort_keys=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("configuration.json", config)
+        archive.writestr("coefficients.bin", ndarray_bytes(network.params()))
+    write_atomically(target, buffer.getvalue())
+
+
 class ModelSerializer:
-    """DL4J's ``ModelSerializer``: ``restoreMultiLayerNetwork(path)``."""
+    """DL4J's ``ModelSerializer``: ``restoreMultiLayerNetwork(path)`` and ``writeModel(net, path, saveUpdater)``."""
+
+    @staticmethod
+    def writeModel(network: MultiLayerNetwork, path: PathLike, saveUpdater: bool) -> None:  # noqa: N802, N803 (DL4J's names)
+        write_model(network, path, saveUpdater)
 
     @staticmethod
     def restoreMultiLayerNetwork(path: PathLike) -> MultiLayerNetwork:  # noqa: N802 (DL4J's name)
