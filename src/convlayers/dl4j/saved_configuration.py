@@ -200,6 +200,7 @@ class NetworkDescription:
         preprocessors: layer index -> the :class:`PreprocessorRecord` applied to that layer's input.
         dialect: ``'class-records'`` (``@class``, 1.0.0-beta and later) or ``'wrapper-objects'`` (1.0.0-alpha).
         data_type: the network's ``dataType`` (``'FLOAT'``...), ``None`` where unstored (alpha).
+        seed: the first layer's ``seed`` (DL4J stores the network's in every ``confs`` entry), ``None`` where unstored.
 
     The JSON stores no input type (``setInputType`` leaves its traces in ``nIn`` and the
     preprocessors only).
@@ -209,6 +210,7 @@ class NetworkDescription:
     preprocessors: Mapping[int, PreprocessorRecord]
     dialect: str
     data_type: str | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -255,12 +257,13 @@ def parse_configuration(config: str | bytes | Mapping[str, Any]) -> NetworkDescr
         layers.append(_record(kind, fields, f"layer {index} ({fields.get('layerName', kind)!s:.60})"))
     if len(dialects) > 1:
         raise ConfigurationError("configuration.json mixes '@class' records and wrapper objects; DL4J writes one or the other.")
-    data_type = config.get("dataType")
+    data_type, seed = config.get("dataType"), config["confs"][0].get("seed")
     return NetworkDescription(
         layers=tuple(layers),
         preprocessors=_preprocessors(config.get("inputPreProcessors") or {}, len(layers)),
         dialect=dialects.pop(),
         data_type=data_type if isinstance(data_type, str) else None,
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
     )
 
 

@@ -181,7 +181,10 @@ def _input_shape(description: NetworkDescription) -> tuple[int | None, ...]:
 
 def network_from_description(description: NetworkDescription) -> MultiLayerNetwork:
     """The (uninitialised) network a stored configuration describes."""
-    builder = NeuralNetConfiguration.Builder().list()
+    network = NeuralNetConfiguration.Builder()
+    if description.seed is not None:
+        network.seed(description.seed)
+    builder = network.list()
     for index, record in enumerate(description.layers):
         builder.layer(_CLASSES[record.kind].from_dl4j(layer_settings(record)))
     for index, record in description.preprocessors.items():
