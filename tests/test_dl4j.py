@@ -244,6 +244,65 @@ def test_rows_42_43_conv3d():
     assert sizes(conf) == [(3, 13, 13, 1)]
 
 
+def test_row_44_locally_connected_2d():
+    lc = dl4j.LocallyConnected2D.Builder().nOut(16).kernelSize(8, 8).stride(4, 4).convolutionMode(Mode.Strict).build()
+    conf = network(lc, dl4j.OutputLayer.Builder().nOut(10).build(), input_type=InputType.convolutional(28, 28, 3))
+    assert sizes(conf) == [(6, 6, 16), (10,)]
+    net = dl4j.MultiLayerNetwork(conf)
+    net.init()
+    assert net.output(np.zeros((10, 3, 28, 28), "float32")).shape == (10, 10)
+    assert net.getLayer(0).getParam("W").shape == (36, 8 * 8 * 3, 16)
+
+
+@pytest.mark.parametrize("layers, expected", [
+    ([dl4j.LocallyConnected1D.Builder().nOut(16).kernelSize(4).convolutionMode(Mode.Strict).build()], [5]),  # row 45
+    ([dl4j.Convolution1DLayer.Builder(1).nOut(2).build(),
+      dl4j.LocallyConnected1D.Builder().nOut(3).kernelSize(1).hasBias(False).build()], [7, 7]),  # row 49
+])
+def test_rows_45_49_locally_connected_1d(layers, expected):
+    conf = network(*layers, input_type=InputType.recurrent(3, 8 if expected == [5] else 7), convolutionMode=Mode.Same)
+    assert [t.sizes[1] for t in conf.output_types] == expected
+    assert conf.layers[-1].use_bias == (expected == [5])  # row 49's LC1D has no bias
+
+
+@pytest.mark.parametrize("rank, mode", [(1, Mode.Truncate), (1, Mode.Same), (2, Mode.Truncate), (2, Mode.Same)])
+def test_values_locally_connected(rank, mode):
+    """DL4J's W [positions, nIn*k, nOut] (features channel-major, positions row-major) and a shared b [nOut]."""
+    cls = {1: dl4j.LocallyConnected1D, 2: dl4j.LocallyConnected2D}[rank]
+    sizes_ = (7, 6)[:rank]
+    layer = _built(cls.Builder().nIn(2).nOut(3).kernelSize(*(3, 2)[:rank]).stride(*(2, 1)[:rank]).convolutionMode(mode)
+                   .activation(Activation.IDENTITY).build(), (None, 2) + sizes_)
+    W, b = layer.getParam("W"), layer.getParam("b")
+    assert b.shape == (3,)
+    x = RNG.normal(size=(2, 2) + sizes_).astype("float32")
+    k, s = (3, 2)[:rank], (2, 1)[:rank]
+    pads = tuple(same_pads(n, kk, ss, 1) for n, kk, ss in zip(sizes_, k, s)) if mode is Mode.Same else ((0, 0),) * rank
+    padded = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    out = tuple((n + sum(p) - kk) // ss + 1 for n, p, kk, ss in zip(sizes_, pads, k, s))
+    expected = np.zeros((2, 3) + out)
+    for index, position in enumerate(np.ndindex(*out)):
+        window = tuple(slice(i * ss, i * ss + kk) for i, ss, kk in zip(position, s, k))
+        patch = padded[(slice(None), slice(None)) + window].reshape(2, -1)  # c * prod(k) + tap
+        expected[(slice(None), slice(None)) + position] = patch @ W[index] + b
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_locally_connected_defaults_params_and_refusals():
+    layer = dl4j.LocallyConnected2D.Builder().nOut(2).build()
+    assert layer.dl4j["kernelSize"] == (2, 2) and layer.dl4j["convolutionMode"] is Mode.Same
+    assert layer.dl4j["activation"] is Activation.TANH
+    conf = network(dl4j.LocallyConnected1D.Builder().nOut(2).kernelSize(2).build(), input_type=InputType.recurrent(1, 3))
+    net = dl4j.MultiLayerNetwork(conf)
+    net.init()
+    net.setParams(np.arange(net.numParams(), dtype="float32"))  # W [3, 2, 2] first, then b [2] (SameDiff's order)
+    assert net.getLayer(0).getParam("W").ravel().tolist() == list(range(12))
+    assert net.getLayer(0).getParam("b").tolist() == [12, 13]
+    with pytest.raises(DL4JInvalidConfigException, match=r"LocallyConnected2D: dilation other than 1.*\[2, 1\]"):
+        dl4j.LocallyConnected2D.Builder().nOut(2).dilation(2, 1).build()
+    with pytest.raises(DL4JInvalidConfigException, match=r"LocallyConnected2D: only NCHW / NCW.*dataFormat=NHWC"):
+        dl4j.LocallyConnected2D.Builder().nOut(2).dataFormat(dl4j.CNN2DFormat.NHWC).build()
+
+
 @pytest.mark.parametrize("layers, expected", [
     ([(1, None), ("crop", 1), (2, None)], [7, 5, 5]),  # row 46
     ([(1, None), ("pad", 2), (2, None), ("pad", 0), ("pool", 4)], [7, 11, 11, 11, 11]),  # row 47

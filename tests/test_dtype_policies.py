@@ -54,6 +54,8 @@ KINDS = {
     "Padding2D": (lambda **kw: cl.Padding2D(1, mode="edge", **kw), 2),
     "Padding3D": (lambda **kw: cl.Padding3D(1, value=2.0, **kw), 3),
     "Resizing": (lambda **kw: cl.Resizing(3, 5, **kw), 2),
+    "LocallyConnected1D": (lambda **kw: cl.LocallyConnected1D(3, 2, strides=2, **kw), 1),
+    "LocallyConnected2D": (lambda **kw: cl.LocallyConnected2D(2, 3, activation="relu", **kw), 2),
     "ZeroPadding1D": (lambda **kw: cl.ZeroPadding1D(1, **kw), 1),
     "ZeroPadding2D": (lambda **kw: cl.ZeroPadding2D(1, **kw), 2),
     "ZeroPadding3D": (lambda **kw: cl.ZeroPadding3D(1, **kw), 3),
@@ -95,7 +97,7 @@ def test_every_public_layer_class_is_covered():
     """A new layer class must join KINDS, so every test here runs on it."""
     families = {cl.layers.Layer, cl.layers.SpatialLayer, cl.layers.InputLayer, cl.layers.Conv, cl.layers.ConvTranspose,
                 cl.layers.DepthwiseConv, cl.layers.SeparableConv, cl.layers.Pooling, cl.layers.GlobalPooling,
-                cl.layers.UpSampling, cl.layers.Padding, cl.layers.ZeroPadding, cl.layers.Cropping}
+                cl.layers.UpSampling, cl.layers.LocallyConnected, cl.layers.Padding, cl.layers.ZeroPadding, cl.layers.Cropping}
     public = {getattr(cl.layers, name) for name in cl.layers.__all__}
     concrete = {cls.__name__ for cls in public if inspect.isclass(cls) and issubclass(cls, cl.layers.Layer)} - {
         cls.__name__ for cls in families}

@@ -82,6 +82,7 @@ from .layers import (
     DepthwiseConvolution2D,
     SeparableConvolution2D,
 )
+from .local import LocallyConnected1D, LocallyConnected2D
 from .nd4j import ND4JFileError, ndarray_bytes, read_ndarray, write_ndarray
 from .network import MultiLayerNetwork
 from .parameters import ParamSpec, join_coefficients, parameter_count, parameter_layout, split_coefficients
@@ -103,7 +104,7 @@ __all__ = [
     "Convolution1DLayer", "Convolution2D", "Convolution3D", "ConvolutionLayer", "ConvolutionMode", "Cropping1D",
     "Cropping2D", "Cropping3D", "DL4JException", "DL4JInvalidConfigException", "DL4JInvalidInputException",
     "Deconvolution2D", "Deconvolution3D", "DenseLayer", "DepthwiseConvolution2D", "FeedForwardToCnnPreProcessor",
-    "InputType", "ListBuilder", "LossFunction", "LossFunctions", "MultiLayerConfiguration", "MultiLayerNetwork",
+    "InputType", "ListBuilder", "LocallyConnected1D", "LocallyConnected2D", "LossFunction", "LossFunctions", "MultiLayerConfiguration", "MultiLayerNetwork",
     "Nesterovs", "NeuralNetConfiguration", "OutputLayer", "Pooling1D", "Pooling2D", "PoolingType", "RNNFormat",
     "SeparableConvolution2D", "Sgd", "SpaceToBatchLayer", "SpaceToDepthLayer", "Subsampling1DLayer",
     "Subsampling3DLayer", "SubsamplingLayer", "Upsampling1D", "Upsampling2D", "Upsampling3D", "WeightInit",

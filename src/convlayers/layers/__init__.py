@@ -21,6 +21,7 @@ from .global_pooling import (
     GlobalMaxPooling3D,
     GlobalPooling,
 )
+from .local import LocallyConnected, LocallyConnected1D, LocallyConnected2D
 from .normalization import BatchNormalization
 from .padding import Padding, Padding1D, Padding2D, Padding3D
 from .pooling import (
@@ -59,7 +60,7 @@ from .separable import (
     SeparableConvolution2D,
 )
 from .spatial import SpatialLayer
-from .spec import ConvSpec, DenseSpec, PoolSpec, RoleOptions, WeightSpec
+from .spec import ConvSpec, DenseSpec, LocalSpec, PoolSpec, RoleOptions, WeightSpec
 from .transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
@@ -112,6 +113,7 @@ __all__ = [
     "layer_from_spec",
     "ConvSpec",
     "DenseSpec",
+    "LocalSpec",
     "PoolSpec",
     "RoleOptions",
     "WeightSpec",
@@ -134,6 +136,9 @@ __all__ = [
     "Input",
     "InputLayer",
     "Layer",
+    "LocallyConnected",
+    "LocallyConnected1D",
+    "LocallyConnected2D",
     "LPPool1D",
     "LPPool2D",
     "LPPool3D",

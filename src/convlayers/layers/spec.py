@@ -12,12 +12,13 @@ names, Keras shapes, storage layouts and options, in Keras's order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from functools import cache, cached_property
 from typing import Any, Literal
 
 from ..geometry import PaddingRule, TransposeGeometry, Valid, WindowGeometry
-from .weights import DepthwiseKernel, SpatialFirstKernel, WeightLayout
+from .weights import Composed, DepthwiseKernel, Permuted, Reshaped, SpatialFirstKernel, WeightLayout
 
 _OPTION_KINDS = ("initializer", "regularizer", "constraint")
 
@@ -224,3 +225,52 @@ class PoolSpec(Spec):
     def geometry(self) -> WindowGeometry:
         """The sliding window."""
         return WindowGeometry(self.pool_size, self.strides, self.dilation_rate, self.padding)
+
+
+@dataclass(frozen=True)
+class LocalSpec(Spec):
+    """A locally connected layer: a convolution whose kernel and bias differ at every output position.
+
+    Its weights depend on the input's spatial sizes (one kernel row per output position), so
+    :meth:`weights` takes them. The kernel is Keras 2's implementation-1 layout ``(positions,
+    prod(kernel_size) * channels, filters)``, each row's features in the input's C order; the bias is
+    ``(*out_spatial, filters)``, which Keras adds channels first by *reshaping* it to
+    ``(filters, *out_spatial)`` (its ``bias_add``), kept as Keras's storage and reordered for the op.
+
+    >>> from convlayers import initializers
+    >>> spec = LocalSpec.from_values(
+    ...     {"filters": 4, "kernel_size": (3, 3), "strides": (1, 1), "padding": Valid(),
+    ...      "kernel_initializer": initializers.get("glorot_uniform"), "kernel_regularizer": None,
+    ...      "kernel_constraint": None, "bias_initializer": initializers.get("zeros"), "bias_regularizer": None,
+    ...      "bias_constraint": None}, ("kernel", "bias"), rank=2)
+    >>> [(w.name, w.keras_shape) for w in spec.weights(channels=2, spatial=(5, 6))]
+    [('kernel', (12, 18, 4)), ('bias', (3, 4, 4))]
+    """
+
+    rank: int = 2
+    filters: int = 1
+    kernel_size: tuple[int, ...] = (1, 1)
+    strides: tuple[int, ...] = (1, 1)
+    padding: PaddingRule = Valid()
+    data_format: str = "channels_last"
+    activation: Any = None
+    use_bias: bool = True
+    implementation: int = 1
+
+    @cached_property
+    def geometry(self) -> WindowGeometry:
+        """The sliding window (never dilated: Keras's locally connected layers have no dilation)."""
+        return WindowGeometry(self.kernel_size, self.strides, (1,) * self.rank, self.padding)
+
+    def weights(self, channels: int, spatial: tuple[int, ...]) -> tuple[WeightSpec, ...]:
+        """The weights for inputs of ``channels`` channels and ``spatial`` sizes, in Keras's order."""
+        out = tuple(self.geometry.output_sizes(spatial))
+        kernel = WeightSpec("kernel", "kernel", (math.prod(out), math.prod(self.kernel_size) * channels, self.filters))
+        if not self.use_bias:
+            return (kernel,)
+        keras_bias = out + (self.filters,)
+        if self.data_format == "channels_last":
+            return kernel, WeightSpec("bias", "bias", keras_bias)
+        # Keras's channels-first bias_add reads its (*out, filters) buffer as (filters, *out).
+        to_positions = Composed(Reshaped(keras_bias, (self.filters,) + out), Permuted((*range(1, self.rank + 1), 0)))
+        return kernel, WeightSpec("bias", "bias", keras_bias, to_positions)

@@ -10,6 +10,7 @@ from .blocks import space_to_batch, space_to_depth
 from .conv import ConvCall, conv, conv_call
 from .crop_pad import crop, pad
 from .conv_transpose import ConvTransposeCall, conv_transpose, conv_transpose_call
+from .local import locally_connected
 from .layout import flatten_batch, static_sizes, torch_pad_order, unflatten_batch
 from .pool import average_pool, global_average_pool, global_max_pool, max_pool, pool_call
 from .resample import resize, upsample
@@ -29,6 +30,7 @@ __all__ = [
     "flatten_batch",
     "global_average_pool",
     "global_max_pool",
+    "locally_connected",
     "max_pool",
     "pool_call",
     "space_to_batch",
