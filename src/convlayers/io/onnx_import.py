@@ -638,49 +638,95 @@ def _pad(node: _Node, context: _Context) -> list[Step]:
     return node.function(pad, node.inputs[:1])
 
 
+#: ONNX's coordinate transformations the core's resize reproduces, as its keywords.
+#: ``pytorch_half_pixel`` is ``half_pixel`` except that an output dim of 1 samples input 0
+#: (the step narrows those dims first); ``tf_half_pixel_for_nn`` samples ``(o + 1/2) / scale``,
+#: which floored is ``half_pixel`` rounded half up, so it is read with ``nearest_mode='floor'`` only.
+_RESIZE_COORDINATES: dict[str, dict[str, Any]] = {
+    "half_pixel": {}, "pytorch_half_pixel": {}, "align_corners": {"align_corners": True},
+    "asymmetric": {"asymmetric": True}, "tf_half_pixel_for_nn": {},
+}
+#: ONNX's ``nearest_mode`` as the core's ``rounding``.
+_NEAREST_ROUNDINGS = {"round_prefer_floor": "round_half_down", "round_prefer_ceil": "round_half_up", "floor": "floor", "ceil": "ceil"}
+_RESIZE_METHODS = {"nearest": "nearest", "linear": "linear"}
+
+
 def _resize(node: _Node, context: _Context) -> list[Step]:
-    """``Resize`` and ``Upsample`` by integer factors, where ONNX's sampling is the core's upsampling."""
+    """``Resize`` (opsets 10, 11 and 13+) and ``Upsample`` to ``sizes`` or by any ``scales``, through :func:`convlayers.ops.resize`.
+
+    The output is ``sizes``, or ``floor(in * scale)`` per dim; the coordinates use the
+    given ``scales`` (``out / in`` under ``sizes``), exactly: nearest indices are rationals.
+    """
     mode = node.get("mode", "nearest")
-    if node.op == "Upsample":
-        scales = node.get("scales") if context.opset < 9 else node.weight(1, "scales")
-        transform, nearest_mode = "asymmetric", "floor"
+    scales = sizes = None
+    legacy = node.op == "Upsample" or context.opset == 10
+    if legacy:
+        # Upsample and Resize-10 sample at o / scale; onnxruntime floors upscaled and ceils downscaled dims.
+        scales = node.get("scales") if node.op == "Upsample" and context.opset < 9 else node.weight(1, "scales")
+        transform = "asymmetric"
+        nearest_mode = None
     else:
-        scales = node.optional(1 if context.opset == 10 else 2)
-        if context.opset > 10 and node.optional(3) is not None:
-            raise NodeError(f"{node.where}: output `sizes` are not supported; convlayers resizes by integer `scales`.")
-        transform = node.get("coordinate_transformation_mode", "half_pixel" if context.opset > 10 else "asymmetric")
+        scales, sizes = node.optional(2), node.optional(3)
+        if scales is not None and scales.size == 0:  # opset 11 makes scales an input even when sizes are given
+            scales = None
+        transform = node.get("coordinate_transformation_mode", "half_pixel")
         nearest_mode = node.get("nearest_mode", "round_prefer_floor")
-        node.get("cubic_coeff_a"), node.get("exclude_outside"), node.get("extrapolation_value")  # cubic / crop only
+        node.get("cubic_coeff_a"), node.get("exclude_outside")  # cubic only, which is refused below
+        node.get("extrapolation_value")  # tf_crop_and_resize only, which is refused below
         if int(node.get("antialias", 0)):
-            raise node.fail("antialias", 1, "upsampling by integer factors has nothing to smooth; 0 is read")
-        if node.get("axes") is not None or node.get("keep_aspect_ratio_policy", "stretch") != "stretch":
-            raise node.fail("axes", node.get("axes"), "scales for every dim are read")
+            raise node.fail("antialias", 1, "convlayers resizes without antialiasing; 0 is read")
+        if node.get("axes") is not None:
+            raise node.fail("axes", node.get("axes"), "scales or sizes for every dim are read")
+        if node.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise node.fail("keep_aspect_ratio_policy", node.get("keep_aspect_ratio_policy"), "'stretch' is read")
     node.refuse_unread()
-    if scales is None:
-        raise NodeError(f"{node.where}: it has no `scales`.")
-    scales = [float(s) for s in np.asarray(scales).reshape(-1)]
-    if len(scales) < 3 or scales[:2] != [1.0, 1.0] or any(s != int(s) or s < 1 for s in scales[2:]):
-        raise NodeError(f"{node.where}: scales {scales} are not supported; convlayers upsamples the spatial dims by integer factors (batch and channel scales 1).")
-    factors = tuple(int(s) for s in scales[2:])
-    # Each (mode, transformation) below samples like the core's upsampling at integer factors:
-    # nearest repeats each input (floor of x / r, or rounding of (x + 0.5) / r - 0.5); linear
-    # with half-pixel centres is the core's (TF's) bilinear with clamped edges.
-    supported = {
-        ("nearest", "asymmetric", "floor"), ("nearest", "half_pixel", "round_prefer_floor"),
-        ("nearest", "half_pixel", "round_prefer_ceil"), ("nearest", "pytorch_half_pixel", "round_prefer_floor"),
-        ("nearest", "pytorch_half_pixel", "round_prefer_ceil"), ("nearest", "tf_half_pixel_for_nn", "floor"),
-    }
-    if mode == "linear" and transform in ("half_pixel", "pytorch_half_pixel"):
-        method = "linear"
-    elif mode == "nearest" and (mode, transform, nearest_mode) in supported:
-        method = "nearest"
-    else:
-        raise NodeError(
-            f"{node.where}: mode={mode!r} with coordinate_transformation_mode={transform!r}"
-            f"{f' and nearest_mode={nearest_mode!r}' if mode == 'nearest' else ''} is not supported; supported: "
-            f"nearest (asymmetric with floor, half_pixel or pytorch_half_pixel with rounding) and linear (half_pixel, pytorch_half_pixel)."
-        )
-    return node.function(lambda x: ops.upsample(x, factors, method=method, channels_last=False), node.inputs[:1])
+    if (scales is None) == (sizes is None):
+        raise NodeError(f"{node.where}: it needs exactly one of `scales` and `sizes`; it has {'both' if sizes is not None else 'neither'}.")
+    given = [float(v) for v in np.asarray(scales).reshape(-1)] if scales is not None else [int(v) for v in sizes.reshape(-1)]
+    what = "scales" if scales is not None else "sizes"
+    rank = len(given) - 2
+    if rank < 1 or (scales is not None and (given[:2] != [1.0, 1.0] or any(not s > 0 for s in given[2:]))) or (sizes is not None and any(s < 1 for s in given[2:])):
+        raise NodeError(f"{node.where}: {what} {given} are not supported; convlayers resizes the spatial dims of (batch, channels, *spatial) by positive {what}.")
+    if mode not in _RESIZE_METHODS:
+        raise node.fail("mode", mode, f"expected one of {sorted(_RESIZE_METHODS)} (cubic is not provided)")
+    if legacy and mode != "nearest":
+        raise node.fail("mode", mode, f"{node.op}-{context.opset} interpolates at asymmetric coordinates, which convlayers does not; 'nearest' is read")
+    if mode == "linear" and not 1 <= rank <= 3:
+        raise NodeError(f"{node.where}: linear resizing of {rank} spatial dims; convlayers interpolates 1, 2 or 3.")
+    if transform not in _RESIZE_COORDINATES or (mode == "linear" and transform in ("asymmetric", "tf_half_pixel_for_nn")):
+        supported = [t for t in _RESIZE_COORDINATES if mode == "nearest" or t not in ("asymmetric", "tf_half_pixel_for_nn")]
+        raise node.fail("coordinate_transformation_mode", transform, f"mode={mode!r} reads {supported}")
+    options = dict(_RESIZE_COORDINATES[transform])
+    if mode == "nearest":
+        if nearest_mode is None:  # Upsample and Resize-10: per dim, floor when upscaling and ceil when downscaling
+            if any(s < 1 for s in given[2:]) and any(s > 1 for s in given[2:]):
+                raise NodeError(f"{node.where}: scales {given} both up- and downscale; onnxruntime rounds those dims differently, which convlayers does not.")
+            nearest_mode = "ceil" if any(s < 1 for s in given[2:]) else "floor"
+        elif transform == "tf_half_pixel_for_nn":
+            if nearest_mode != "floor":
+                raise node.fail("nearest_mode", nearest_mode, "coordinate_transformation_mode='tf_half_pixel_for_nn' is read with 'floor'")
+            nearest_mode = "round_prefer_ceil"
+        if nearest_mode not in _NEAREST_ROUNDINGS:
+            raise node.fail("nearest_mode", nearest_mode, f"expected one of {sorted(_NEAREST_ROUNDINGS)}")
+        options["rounding"] = _NEAREST_ROUNDINGS[nearest_mode]
+    first_sample = transform == "pytorch_half_pixel"
+    where = node.where
+
+    def resize(x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != rank + 2 or (sizes is not None and list(x.shape[:2]) != given[:2]):
+            raise ValueError(f"{where}: {what} {given} do not fit its input of shape {list(x.shape)}.")
+        spatial = x.shape[2:]
+        out = tuple(given[2:]) if sizes is not None else tuple(math.floor(n * s) for n, s in zip(spatial, given[2:]))
+        coordinate_scales = None if scales is None else list(given[2:])
+        if first_sample:  # an output dim of 1 samples input 0: keep only it, at scale 1
+            for axis, size in enumerate(out):
+                if size == 1:
+                    x = x.narrow(axis + 2, 0, 1)
+                    if coordinate_scales is not None:
+                        coordinate_scales[axis] = 1.0
+        return ops.resize(x, out, method=_RESIZE_METHODS[mode], scales=coordinate_scales, channels_last=False, **options)
+
+    return node.function(resize, node.inputs[:1])
 
 
 def _identity(node: _Node, context: _Context) -> list[Step]:
