@@ -196,6 +196,42 @@ def test_resize_opset_10_and_upsample(tmp_path, scales):
         _check(_save(tmp_path, [node], opset=7, name="upsample7.onnx"), _x(1, 2, 4, 5))
 
 
+# (pads, axes): one, two or all spatial dims, asymmetric, as long as onnxruntime's reflect
+# allows (size - 1; the core keeps reflecting beyond, as np.pad does), negative (crops), and
+# opset 18's axes (negative ones too).
+PAD_CASES = [
+    ([0, 0, 1, 0, 0, 0, 0, 2], None),
+    ([0, 0, 2, 3, 0, 0, 1, 0], None),
+    ([0, 0, 0, 4, 0, 0, 3, 0], None),
+    ([0, 0, -1, 2, 0, 0, 1, -2], None),
+    ([1, 2, 2, 0], [2, 3]),
+    ([3, 1], [-1]),
+]
+
+
+@pytest.mark.parametrize("pads, axes", PAD_CASES)
+@pytest.mark.parametrize("mode, value", [("constant", 0.0), ("constant", -1.5), ("edge", None), ("reflect", None)])
+def test_pad_modes_through_the_core_padding(tmp_path, pads, axes, mode, value):
+    inputs, inits = ["x", "pads"], [("pads", np.array(pads, np.int64))]
+    if value is not None:
+        inputs.append("value"), inits.append(("value", np.array(value, np.float32)))
+    if axes is not None:
+        inputs += [""] * (3 - len(inputs)) + ["axes"]
+        inits.append(("axes", np.array(axes, np.int64)))
+    node = helper.make_node("Pad", inputs, ["y"], mode=mode)
+    model = _check(_save(tmp_path, [node], inits, shape=[2, 3, 4, 5]), _x(2, 3, 4, 5))
+    assert any(isinstance(layer, convlayers.Padding2D) for layer in model.modules())
+    assert any(isinstance(layer, convlayers.Cropping2D) for layer in model.modules()) == any(p < 0 for p in pads)
+
+
+@pytest.mark.parametrize("rank", [1, 3])
+def test_pad_1d_3d_and_opset_2_attributes(tmp_path, rank):
+    pads = [0, 0] + [1] * rank + [0, 0] + [2] * rank
+    for mode in ("reflect", "edge", "constant"):
+        node = helper.make_node("Pad", ["x"], ["y"], mode=mode, pads=pads, **({"value": 0.5} if mode == "constant" else {}))
+        _check(_save(tmp_path, [node], opset=10, name=f"{mode}.onnx"), _x(1, 2, *[3] * rank))
+
+
 def test_dense_activations_and_branches(tmp_path):
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
@@ -316,6 +352,12 @@ def test_imported_model_is_a_trainable_module(tmp_path):
         ([helper.make_node("Resize", ["x", "", "s", "z"], ["y"], name="r")],
          [("s", np.array([1, 1, 2, 2], np.float32)), ("z", np.array([1, 1, 4, 4], np.int64))],
          r"node 'r' \(Resize\): it needs exactly one of `scales` and `sizes`; it has both"),
+        ([helper.make_node("Pad", ["x", "p"], ["y"], name="p", mode="wrap")], [("p", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))],
+         r"node 'p' \(Pad\): the attribute `mode`='wrap' is not supported; expected one of \['constant', 'edge', 'reflect'\] \('wrap' is not provided\)"),
+        ([helper.make_node("Pad", ["x", "p"], ["y"], name="p")], [("p", np.array([0, 1, 1, 1, 0, 0, 1, 1], np.int64))],
+         r"node 'p' \(Pad\): pads \[0, 1, 1, 1, 0, 0, 1, 1\] change the batch or channel dim \(axes 0 and 1\)"),
+        ([helper.make_node("Pad", ["x", "p", "", "a"], ["y"], name="p")], [("p", np.array([1, 1], np.int64)), ("a", np.array([2], np.int64))],
+         r"node 'p' \(Pad\): it pads `axes` of an input 'x' whose rank is unknown"),
         ([helper.make_node("AveragePool", ["x"], ["y"], name="a", kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER", count_include_pad=1)], [],
          r"node 'a' \(AveragePool\): the attribute `count_include_pad`=1 is not supported"),
         ([helper.make_node("Conv", ["x", "x"], ["y"], name="c")], [], r"node 'c' \(Conv\): the weight 'x' is computed by the graph"),

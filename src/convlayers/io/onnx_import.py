@@ -40,10 +40,16 @@ from ..layers import (
     Conv2DTranspose,
     Conv3D,
     Conv3DTranspose,
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
     Dense,
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+    Padding1D,
+    Padding2D,
+    Padding3D,
     ZeroPadding1D,
     ZeroPadding2D,
     ZeroPadding3D,
@@ -58,6 +64,8 @@ _CONV_TRANSPOSE = {1: Conv1DTranspose, 2: Conv2DTranspose, 3: Conv3DTranspose}
 _POOL = {"MaxPool": {1: MaxPooling1D, 2: MaxPooling2D, 3: MaxPooling3D},
          "AveragePool": {1: AveragePooling1D, 2: AveragePooling2D, 3: AveragePooling3D}}
 _ZERO_PADDING = {1: ZeroPadding1D, 2: ZeroPadding2D, 3: ZeroPadding3D}
+_PADDING = {1: Padding1D, 2: Padding2D, 3: Padding3D}
+_CROPPING = {1: Cropping1D, 2: Cropping2D, 3: Cropping3D}
 _WHAT = "an ONNX model"
 #: The ONNX element types read as weights and constants.
 _DTYPES = {1: np.float32, 11: np.float64, 10: np.float16, 7: np.int64, 6: np.int32}
@@ -606,36 +614,49 @@ def _reshape(node: _Node, context: _Context) -> list[Step]:
     return node.function(reshape, node.inputs[:1])
 
 
+_PAD_MODES = ("constant", "edge", "reflect")
+
+
 def _pad(node: _Node, context: _Context) -> list[Step]:
+    """``Pad`` of the spatial dims through the core's ``Padding*D``; negative pads crop, through ``Cropping*D``."""
     mode = node.get("mode", "constant")
     if context.opset < 11:
         pads, value, axes = node.get("pads"), float(node.get("value", 0.0)), None
     else:
-        pads = node.weight(1, "pads").tolist()
+        pads = node.weight(1, "pads").reshape(-1).tolist()
         constant = node.optional(2)
         value = 0.0 if constant is None else float(constant.reshape(-1)[0])
         axes = node.optional(3)
     node.refuse_unread()
-    torch_modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
-    if mode not in torch_modes:
-        raise node.fail("mode", mode, f"expected one of {sorted(torch_modes)}")
-    n = len(pads) // 2
-    axes = list(range(n)) if axes is None else [int(a) for a in axes.reshape(-1)]
-    pairs = dict(zip(axes, zip(pads[:n], pads[n:])))
-    spatial = sorted(pairs)
-    if mode == "constant" and value == 0.0 and all(a >= 2 for a in spatial if pairs[a] != (0, 0)) and all(v >= 0 for v in pads) and axes == list(range(n)) and 3 <= n <= 5:
-        # Zeros around the spatial dims of (batch, channels, *spatial): the core's ZeroPadding.
-        return node.layer(lambda: _ZERO_PADDING[n - 2](tuple(pairs[a] for a in range(2, n)), data_format="channels_first"))
-
-    def pad(x: torch.Tensor) -> torch.Tensor:
-        flat: list[int] = []
-        for axis in reversed(range(x.ndim)):  # F.pad reads the last dim first
-            flat.extend(pairs.get(axis, pairs.get(axis - x.ndim, (0, 0))))
-        while flat[-2:] == [0, 0] and len(flat) > 2:
-            flat = flat[:-2]  # torch's reflect and replicate pad only trailing dims
-        return F.pad(x, flat, mode=torch_modes[mode], value=value) if mode == "constant" else F.pad(x, flat, mode=torch_modes[mode])
-
-    return node.function(pad, node.inputs[:1])
+    if mode not in _PAD_MODES:
+        raise node.fail("mode", mode, f"expected one of {list(_PAD_MODES)} ('wrap' is not provided)")
+    if mode != "constant":
+        value = 0.0  # ONNX ignores the constant outside 'constant' mode
+    pads = [int(p) for p in pads]
+    rank = len(pads) // 2 if axes is None else context.ranks.get(node.inputs[0])
+    if rank is None:
+        raise NodeError(f"{node.where}: it pads `axes` of an input {node.inputs[0]!r} whose rank is unknown (the file does not state it).")
+    axes = list(range(rank)) if axes is None else [int(a) % rank for a in axes.reshape(-1)]
+    if 2 * len(axes) != len(pads):
+        raise NodeError(f"{node.where}: pads {pads} are not a begin and an end for each of the axes {axes}.")
+    pairs = {axis: (pads[i], pads[i + len(axes)]) for i, axis in enumerate(axes)}
+    if any(pairs.get(axis, (0, 0)) != (0, 0) for axis in (0, 1)):
+        raise NodeError(f"{node.where}: pads {pads} change the batch or channel dim (axes 0 and 1); convlayers pads the spatial dims of (batch, channels, *spatial).")
+    if not 1 <= rank - 2 <= 3:
+        raise NodeError(f"{node.where}: an input of rank {rank}; convlayers pads 1, 2 or 3 spatial dims.")
+    spatial = [pairs.get(axis, (0, 0)) for axis in range(2, rank)]
+    grows, cuts = any(b > 0 or e > 0 for b, e in spatial), any(b < 0 or e < 0 for b, e in spatial)
+    grow = tuple((max(b, 0), max(e, 0)) for b, e in spatial)
+    cut = tuple((max(-b, 0), max(-e, 0)) for b, e in spatial)
+    if rank == 3:  # the 1-D layers take one (begin, end) pair
+        grow, cut = grow[0], cut[0]
+    layers: list[Callable[[], nn.Module]] = []
+    if grows or not cuts:
+        layers.append(lambda: _PADDING[rank - 2](grow, mode=mode, value=value, data_format="channels_first"))
+    if cuts:
+        # ONNX pads, then removes the negative amounts: a crop of the padded tensor.
+        layers.append(lambda: _CROPPING[rank - 2](cut, data_format="channels_first"))
+    return node.layer(lambda: nn.Sequential(*(make() for make in layers)) if len(layers) > 1 else layers[0]())
 
 
 #: ONNX's coordinate transformations the core's resize reproduces, as its keywords.
