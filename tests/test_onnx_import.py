@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -140,27 +142,94 @@ def test_global_pooling(tmp_path, op):
     _check(_save(tmp_path, [helper.make_node(op, ["x"], ["y"])]), _x(2, 3, 5, 4))
 
 
-@pytest.mark.parametrize(
-    "attributes, rank",
-    [
-        ({"mode": "nearest"}, 2),
-        ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 2),
-        ({"mode": "nearest", "coordinate_transformation_mode": "pytorch_half_pixel", "nearest_mode": "round_prefer_ceil"}, 1),
-        ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 2),
-        ({"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, 2),
-        ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 3),
-        ({"mode": "nearest", "coordinate_transformation_mode": "half_pixel"}, 3),
-    ],
-)
-def test_resize(tmp_path, attributes, rank):
-    scales = np.array([1, 1] + [2, 3, 2][:rank], np.float32)
-    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attributes)
-    _check(_save(tmp_path, [node], [("scales", scales)]), _x(1, 2, *[4] * rank))
+# Every sampling the importer reads (mode, coordinate transformation, nearest rounding), to
+# sizes and by integer, non-integer, up and down scales, 1-D to 3-D.
+RESIZE_SAMPLINGS = [
+    {"mode": "nearest", "coordinate_transformation_mode": transform, "nearest_mode": rounding}
+    for transform in ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric")
+    for rounding in ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+] + [
+    {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn", "nearest_mode": "floor"},
+    {"mode": "nearest"},  # the defaults: half_pixel, round_prefer_floor
+] + [{"mode": "linear", "coordinate_transformation_mode": t} for t in ("half_pixel", "pytorch_half_pixel", "align_corners")]
+RESIZE_TARGETS = [
+    ("scales", [1, 1, 2, 3]), ("scales", [1, 1, 1.5, 0.5]), ("scales", [1, 1, 0.75, 1.75]), ("scales", [1, 1, 0.25, 2.5]),
+    ("sizes", [2, 3, 8, 4]), ("sizes", [2, 3, 1, 3]), ("sizes", [2, 3, 2, 10]), ("sizes", [2, 3, 12, 1]),
+]
 
 
-def test_upsample_opset_9(tmp_path):
-    node = helper.make_node("Upsample", ["x", "scales"], ["y"], mode="nearest")
-    _check(_save(tmp_path, [node], [("scales", np.array([1, 1, 2, 3], np.float32))], opset=9), _x(1, 2, 3, 4))
+def _resize_model(tmp_path, attributes, kind, target, opset=19, name="m.onnx"):
+    array = np.array(target, np.float32 if kind == "scales" else np.int64)
+    inputs = ["x", "", "scales"] if kind == "scales" else ["x", "", "", "sizes"]
+    return _save(tmp_path, [helper.make_node("Resize", inputs, ["y"], **attributes)], [(kind, array)], opset=opset, name=name)
+
+
+@pytest.mark.parametrize("kind, target", RESIZE_TARGETS)
+@pytest.mark.parametrize("attributes", RESIZE_SAMPLINGS)
+def test_resize_every_sampling(tmp_path, attributes, kind, target):
+    _check(_resize_model(tmp_path, attributes, kind, target), _x(2, 3, 4, 6))
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+@pytest.mark.parametrize("kind, target", [("scales", [1, 1, 1.5]), ("sizes", [1, 2, 3, 5, 2]), ("scales", [1, 1, 0.5, 1.25, 2])])
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_resize_1d_3d_and_opset_11(tmp_path, opset, kind, target, mode):
+    if opset == 11:  # roi and scales are inputs there: empty scales when sizes are given
+        node = helper.make_node("Resize", ["x", "roi", "scales"] + (["sizes"] if kind == "sizes" else []), ["y"], mode=mode)
+        given = np.array(target, np.float32 if kind == "scales" else np.int64)
+        inits = [("roi", np.zeros(0, np.float32)), ("scales", given if kind == "scales" else np.zeros(0, np.float32))]
+        path = _save(tmp_path, [node], inits + ([("sizes", given)] if kind == "sizes" else []), opset=11)
+    else:
+        path = _resize_model(tmp_path, {"mode": mode}, kind, target, opset=opset)
+    _check(path, _x(1, 2, *[4] * (len(target) - 2)))
+
+
+@pytest.mark.parametrize("scales", [[1, 1, 2, 3], [1, 1, 1.5, 2.5], [1, 1, 0.5, 0.75]])
+def test_resize_opset_10_and_upsample(tmp_path, scales):
+    for op, opset in (("Resize", 10), ("Upsample", 9)):
+        if op == "Upsample" and min(scales) < 1:  # Upsample only upscales
+            continue
+        node = helper.make_node(op, ["x", "scales"], ["y"], mode="nearest")
+        _check(_save(tmp_path, [node], [("scales", np.array(scales, np.float32))], opset=opset, name=f"{op}.onnx"), _x(1, 2, 4, 5))
+    node = helper.make_node("Upsample", ["x"], ["y"], mode="nearest", scales=[float(s) for s in scales])
+    if min(scales) >= 1:
+        _check(_save(tmp_path, [node], opset=7, name="upsample7.onnx"), _x(1, 2, 4, 5))
+
+
+# (pads, axes): one, two or all spatial dims, asymmetric, as long as onnxruntime's reflect
+# allows (size - 1; the core keeps reflecting beyond, as np.pad does), negative (crops), and
+# opset 18's axes (negative ones too).
+PAD_CASES = [
+    ([0, 0, 1, 0, 0, 0, 0, 2], None),
+    ([0, 0, 2, 3, 0, 0, 1, 0], None),
+    ([0, 0, 0, 4, 0, 0, 3, 0], None),
+    ([0, 0, -1, 2, 0, 0, 1, -2], None),
+    ([1, 2, 2, 0], [2, 3]),
+    ([3, 1], [-1]),
+]
+
+
+@pytest.mark.parametrize("pads, axes", PAD_CASES)
+@pytest.mark.parametrize("mode, value", [("constant", 0.0), ("constant", -1.5), ("edge", None), ("reflect", None)])
+def test_pad_modes_through_the_core_padding(tmp_path, pads, axes, mode, value):
+    inputs, inits = ["x", "pads"], [("pads", np.array(pads, np.int64))]
+    if value is not None:
+        inputs.append("value"), inits.append(("value", np.array(value, np.float32)))
+    if axes is not None:
+        inputs += [""] * (3 - len(inputs)) + ["axes"]
+        inits.append(("axes", np.array(axes, np.int64)))
+    node = helper.make_node("Pad", inputs, ["y"], mode=mode)
+    model = _check(_save(tmp_path, [node], inits, shape=[2, 3, 4, 5]), _x(2, 3, 4, 5))
+    assert any(isinstance(layer, convlayers.Padding2D) for layer in model.modules())
+    assert any(isinstance(layer, convlayers.Cropping2D) for layer in model.modules()) == any(p < 0 for p in pads)
+
+
+@pytest.mark.parametrize("rank", [1, 3])
+def test_pad_1d_3d_and_opset_2_attributes(tmp_path, rank):
+    pads = [0, 0] + [1] * rank + [0, 0] + [2] * rank
+    for mode in ("reflect", "edge", "constant"):
+        node = helper.make_node("Pad", ["x"], ["y"], mode=mode, pads=pads, **({"value": 0.5} if mode == "constant" else {}))
+        _check(_save(tmp_path, [node], opset=10, name=f"{mode}.onnx"), _x(1, 2, *[3] * rank))
 
 
 def test_dense_activations_and_branches(tmp_path):
@@ -266,12 +335,29 @@ def test_imported_model_is_a_trainable_module(tmp_path):
         ([helper.make_node("Cos", ["x"], ["y"], name="cosine")], [], r"node 'cosine' \(Cos\): the op Cos is not supported"),
         ([helper.make_node("Conv", ["x", "w"], ["y"], name="c", auto_pad="SAME")], [("w", np.ones((1, 1, 1, 1), np.float32))],
          r"node 'c' \(Conv\): the attribute `auto_pad`='SAME' is not supported; expected NOTSET"),
-        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="linear", coordinate_transformation_mode="align_corners")],
-         [("s", np.array([1, 1, 2, 2], np.float32))], r"node 'r' \(Resize\): mode='linear' with coordinate_transformation_mode='align_corners' is not supported"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="linear", coordinate_transformation_mode="asymmetric")],
+         [("s", np.array([1, 1, 2, 2], np.float32))], r"node 'r' \(Resize\): the attribute `coordinate_transformation_mode`='asymmetric' "
+         r"is not supported; mode='linear' reads \['half_pixel', 'pytorch_half_pixel', 'align_corners'\]"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", coordinate_transformation_mode="tf_crop_and_resize")],
+         [("s", np.array([1, 1, 2, 2], np.float32))], r"`coordinate_transformation_mode`='tf_crop_and_resize' is not supported; mode='nearest' reads"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", coordinate_transformation_mode="tf_half_pixel_for_nn")],
+         [("s", np.array([1, 1, 2, 2], np.float32))], r"node 'r' \(Resize\): the attribute `nearest_mode`='round_prefer_floor' is not supported; "
+         r"coordinate_transformation_mode='tf_half_pixel_for_nn' is read with 'floor'"),
         ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", mode="cubic")], [("s", np.array([1, 1, 2, 2], np.float32))],
-         r"mode='cubic'.* is not supported"),
-        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r")], [("s", np.array([1, 1, 1.5, 2], np.float32))],
-         r"node 'r' \(Resize\): scales \[1.0, 1.0, 1.5, 2.0\] are not supported"),
+         r"node 'r' \(Resize\): the attribute `mode`='cubic' is not supported; expected one of \['linear', 'nearest'\] \(cubic is not provided\)"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r", antialias=1)], [("s", np.array([1, 1, 0.5, 0.5], np.float32))],
+         r"node 'r' \(Resize\): the attribute `antialias`=1 is not supported; convlayers resizes without antialiasing"),
+        ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="r")], [("s", np.array([2, 1, 1.5, 2], np.float32))],
+         r"node 'r' \(Resize\): scales \[2.0, 1.0, 1.5, 2.0\] are not supported; convlayers resizes the spatial dims"),
+        ([helper.make_node("Resize", ["x", "", "s", "z"], ["y"], name="r")],
+         [("s", np.array([1, 1, 2, 2], np.float32)), ("z", np.array([1, 1, 4, 4], np.int64))],
+         r"node 'r' \(Resize\): it needs exactly one of `scales` and `sizes`; it has both"),
+        ([helper.make_node("Pad", ["x", "p"], ["y"], name="p", mode="wrap")], [("p", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))],
+         r"node 'p' \(Pad\): the attribute `mode`='wrap' is not supported; expected one of \['constant', 'edge', 'reflect'\] \('wrap' is not provided\)"),
+        ([helper.make_node("Pad", ["x", "p"], ["y"], name="p")], [("p", np.array([0, 1, 1, 1, 0, 0, 1, 1], np.int64))],
+         r"node 'p' \(Pad\): pads \[0, 1, 1, 1, 0, 0, 1, 1\] change the batch or channel dim \(axes 0 and 1\)"),
+        ([helper.make_node("Pad", ["x", "p", "", "a"], ["y"], name="p")], [("p", np.array([1, 1], np.int64)), ("a", np.array([2], np.int64))],
+         r"node 'p' \(Pad\): it pads `axes` of an input 'x' whose rank is unknown"),
         ([helper.make_node("AveragePool", ["x"], ["y"], name="a", kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER", count_include_pad=1)], [],
          r"node 'a' \(AveragePool\): the attribute `count_include_pad`=1 is not supported"),
         ([helper.make_node("Conv", ["x", "x"], ["y"], name="c")], [], r"node 'c' \(Conv\): the weight 'x' is computed by the graph"),
@@ -282,6 +368,26 @@ def test_refusals_name_the_node_op_attribute_and_value(tmp_path, nodes, inits, m
     path = _save(tmp_path, nodes, inits)
     with pytest.raises(ModelFileError, match=message):
         convlayers.load_onnx(path)
+
+
+@pytest.mark.parametrize(
+    "op, opset, mode, scales, message",
+    [
+        ("Upsample", 9, "linear", [1, 1, 2, 2], r"the attribute `mode`='linear' is not supported; Upsample-9 interpolates at asymmetric coordinates"),
+        ("Resize", 10, "nearest", [1, 1, 2, 0.5], r"scales \[1.0, 1.0, 2.0, 0.5\] both up- and downscale"),
+    ],
+)
+def test_refusals_of_upsample_and_resize_10(tmp_path, op, opset, mode, scales, message):
+    node = helper.make_node(op, ["x", "s"], ["y"], name="u", mode=mode)
+    with pytest.raises(ModelFileError, match=rf"node 'u' \({op}\): {message}"):
+        convlayers.load_onnx(_save(tmp_path, [node], [("s", np.array(scales, np.float32))], opset=opset))
+
+
+def test_resize_sizes_that_do_not_fit_the_input_are_named_when_called(tmp_path):
+    node = helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="r")
+    model = convlayers.load_onnx(_save(tmp_path, [node], [("z", np.array([1, 3, 4, 4], np.int64))]))
+    with pytest.raises(ValueError, match=re.escape("node 'r' (Resize): sizes [1, 3, 4, 4] do not fit its input of shape [1, 2, 5, 5].")):
+        model(_x(1, 2, 5, 5))
 
 
 def test_hostile_files(tmp_path):

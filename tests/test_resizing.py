@@ -2,12 +2,13 @@
 
 import itertools
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 
-from convlayers import Resizing
+from convlayers import Resizing, ops
 from convlayers.geometry import resize_nearest_sources
 
 
@@ -94,3 +95,71 @@ def test_config_round_trip_writes_align_corners_only_when_set():
 def test_errors(args, kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
         Resizing(*args, **kwargs, name="r")
+
+
+# The ops-level sampling ONNX's Resize needs: every coordinate mapping and nearest rounding, and
+# coordinates from a given scale rather than out / in, against float formulas written out in NumPy.
+# One float division of exact integers is exact wherever the coordinate is a tie (a half-integer),
+# so NumPy's floor and ceil see the ties the rational code does.
+NEAREST_ROUNDING = {
+    "round_half_up": lambda x: np.floor(x + 0.5), "round_half_down": lambda x: np.ceil(x - 0.5),
+    "floor": np.floor, "ceil": np.ceil,
+}
+
+
+def nearest_sources_numpy(n_in, n_out, coordinates, rounding, scale):
+    o = np.arange(n_out)
+    p, q = Fraction(scale).numerator, Fraction(scale).denominator  # scale = p / q, output per input
+    x = {
+        "half_pixel": ((2 * o + 1) * q - p) / (2 * p),
+        "asymmetric": o * q / p,
+        "align_corners": o * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out),
+    }[coordinates]
+    return np.clip(NEAREST_ROUNDING[rounding](x), 0, n_in - 1).astype(int).tolist()
+
+
+@pytest.mark.parametrize("coordinates", ["half_pixel", "asymmetric", "align_corners"])
+@pytest.mark.parametrize("rounding", list(NEAREST_ROUNDING))
+def test_nearest_coordinates_and_roundings_against_numpy(coordinates, rounding):
+    for n_in, n_out in itertools.product(range(1, 9), range(1, 13)):
+        for scale in (Fraction(n_out, n_in), Fraction(3, 2), Fraction(5, 4), Fraction(1, 2), Fraction(7, 3)):
+            given = None if scale == Fraction(n_out, n_in) else scale
+            got = resize_nearest_sources(n_in, n_out, coordinates=coordinates, rounding=rounding, scale=given)
+            assert list(got) == nearest_sources_numpy(n_in, n_out, coordinates, rounding, scale), (n_in, n_out, scale)
+
+
+def test_nearest_ops_resize_takes_the_mapping_rounding_and_scales():
+    x = torch.arange(4.0).reshape(1, 1, 4)
+    y = ops.resize(x, (6,), method="nearest", asymmetric=True, rounding="ceil", scales=(1.75,), channels_last=False)
+    assert y.flatten().tolist() == [float(i) for i in nearest_sources_numpy(4, 6, "asymmetric", "ceil", Fraction(7, 4))]
+
+
+@pytest.mark.parametrize("n_in, scale", [(4, 1.5), (5, 1.75), (7, 0.6), (3, 2.5), (6, 0.5)])
+def test_linear_with_given_scales_against_numpy(n_in, scale):
+    n_out = int(np.floor(n_in * scale))
+    m = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        src = max((o + 0.5) / scale - 0.5, 0.0)
+        i0 = min(int(np.floor(src)), n_in - 1)
+        m[o, i0] += 1 - (src - i0)
+        m[o, min(i0 + 1, n_in - 1)] += src - i0
+    x = np.random.default_rng(n_in).standard_normal((2, 3, n_in, n_in))
+    got = ops.resize(torch.tensor(x), (n_out, n_out), method="linear", scales=(scale, scale), channels_last=False)
+    np.testing.assert_allclose(got.numpy(), np.einsum("oh,nchw,pw->ncop", m, x, m), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"method": "linear", "asymmetric": True}, "resize: `asymmetric` and `rounding` apply to method='nearest' only. "
+         "Received method='linear', asymmetric=True, rounding='round_half_up'."),
+        ({"method": "nearest", "asymmetric": True, "align_corners": True}, "resize: `align_corners` and `asymmetric` are two "
+         "coordinate mappings; pass one. Received both True."),
+        ({"method": "linear", "scales": (1.5,)}, "resize: scales (1.5,) give sizes (6,) of input (1, 1, 4), not the sizes (5,) asked for."),
+        ({"method": "nearest", "rounding": "round"}, "resize_nearest_sources: `rounding` must be one of ('round_half_up', "
+         "'round_half_down', 'floor', 'ceil'). Received rounding='round'."),
+    ],
+)
+def test_ops_resize_errors(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ops.resize(torch.zeros(1, 1, 4), (5,), channels_last=False, **kwargs)

@@ -9,7 +9,9 @@ which propagates.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import math
+from fractions import Fraction
+from typing import Any, Callable, Sequence
 
 from .arguments import _is_int
 from .padding import Pads, normalize_pads
@@ -111,16 +113,55 @@ def pad_sources(size: int, begin: int, end: int, mode: str) -> tuple[int, ...]:
     return tuple(min(i % period, period - i % period) for i in positions)
 
 
-def resize_nearest_sources(in_size: int, out_size: int) -> tuple[int, ...]:
-    """Nearest neighbour with half-pixel centres: output ``o`` copies ``floor((o + 1/2) * in / out)``.
+#: Where output ``o`` samples the input, for an output-per-input ``scale`` (ONNX's coordinate
+#: transformations of those names; ``align_corners`` maps the end pixels' centres onto each other).
+RESIZE_COORDINATES: dict[str, Callable[[int, int, int, Fraction], Fraction]] = {
+    "half_pixel": lambda o, n_in, n_out, scale: (o + Fraction(1, 2)) / scale - Fraction(1, 2),
+    "asymmetric": lambda o, n_in, n_out, scale: o / scale,
+    "align_corners": lambda o, n_in, n_out, scale: Fraction(o * (n_in - 1), n_out - 1) if n_out > 1 else Fraction(0),
+}
+#: How a sampling coordinate becomes an index (ONNX's ``nearest_mode``: ties up, ties down, floor, ceil).
+NEAREST_ROUNDINGS: dict[str, Callable[[Fraction], int]] = {
+    "round_half_up": lambda x: math.floor(x + Fraction(1, 2)),
+    "round_half_down": lambda x: math.ceil(x - Fraction(1, 2)),
+    "floor": math.floor,
+    "ceil": math.ceil,
+}
 
-    TF's and Keras's ``'nearest'`` resize (PyTorch's ``'nearest-exact'``), in
-    exact integer arithmetic: ``((2 o + 1) * in) // (2 * out)``. An integer
-    upscaling factor repeats each element.
+
+def resize_nearest_sources(
+    in_size: int,
+    out_size: int,
+    *,
+    coordinates: str = "half_pixel",
+    rounding: str = "round_half_up",
+    scale: float | Fraction | None = None,
+) -> tuple[int, ...]:
+    """For each output of a nearest-neighbour resize, the input index it copies, in exact rationals.
+
+    Output ``o`` samples coordinate ``x`` (:data:`RESIZE_COORDINATES`: ``'half_pixel'``
+    ``(o + 1/2) / scale - 1/2``, ``'asymmetric'`` ``o / scale``, ``'align_corners'``
+    ``o (in - 1) / (out - 1)``), rounded by :data:`NEAREST_ROUNDINGS` and clamped to
+    ``[0, in - 1]``. ``scale`` is output per input, ``out / in`` unless given (ONNX's
+    ``scales``). The default is TF's and Keras's ``'nearest'`` (PyTorch's
+    ``'nearest-exact'``), ``floor((o + 1/2) in / out)``: an integer upscaling repeats
+    each element.
 
     >>> resize_nearest_sources(2, 6)
     (0, 0, 0, 1, 1, 1)
     >>> resize_nearest_sources(5, 2)
     (1, 3)
+    >>> resize_nearest_sources(4, 2, rounding="round_half_down")  # coordinates 0.5 and 2.5
+    (0, 2)
+    >>> resize_nearest_sources(2, 3, coordinates="asymmetric", rounding="floor", scale=1.5)
+    (0, 0, 1)
     """
-    return tuple(((2 * o + 1) * in_size) // (2 * out_size) for o in range(out_size))
+    if coordinates not in RESIZE_COORDINATES:
+        raise ValueError(f"resize_nearest_sources: `coordinates` must be one of {tuple(RESIZE_COORDINATES)}. Received coordinates={coordinates!r}.")
+    if rounding not in NEAREST_ROUNDINGS:
+        raise ValueError(f"resize_nearest_sources: `rounding` must be one of {tuple(NEAREST_ROUNDINGS)}. Received rounding={rounding!r}.")
+    ratio = Fraction(out_size, in_size) if scale is None else Fraction(scale)
+    if ratio <= 0:
+        raise ValueError(f"resize_nearest_sources: `scale` must be positive. Received scale={scale!r}.")
+    where, round_ = RESIZE_COORDINATES[coordinates], NEAREST_ROUNDINGS[rounding]
+    return tuple(min(max(round_(where(o, in_size, out_size, ratio)), 0), in_size - 1) for o in range(out_size))

@@ -40,10 +40,16 @@ from ..layers import (
     Conv2DTranspose,
     Conv3D,
     Conv3DTranspose,
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
     Dense,
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+    Padding1D,
+    Padding2D,
+    Padding3D,
     ZeroPadding1D,
     ZeroPadding2D,
     ZeroPadding3D,
@@ -58,6 +64,8 @@ _CONV_TRANSPOSE = {1: Conv1DTranspose, 2: Conv2DTranspose, 3: Conv3DTranspose}
 _POOL = {"MaxPool": {1: MaxPooling1D, 2: MaxPooling2D, 3: MaxPooling3D},
          "AveragePool": {1: AveragePooling1D, 2: AveragePooling2D, 3: AveragePooling3D}}
 _ZERO_PADDING = {1: ZeroPadding1D, 2: ZeroPadding2D, 3: ZeroPadding3D}
+_PADDING = {1: Padding1D, 2: Padding2D, 3: Padding3D}
+_CROPPING = {1: Cropping1D, 2: Cropping2D, 3: Cropping3D}
 _WHAT = "an ONNX model"
 #: The ONNX element types read as weights and constants.
 _DTYPES = {1: np.float32, 11: np.float64, 10: np.float16, 7: np.int64, 6: np.int32}
@@ -606,81 +614,140 @@ def _reshape(node: _Node, context: _Context) -> list[Step]:
     return node.function(reshape, node.inputs[:1])
 
 
+_PAD_MODES = ("constant", "edge", "reflect")
+
+
 def _pad(node: _Node, context: _Context) -> list[Step]:
+    """``Pad`` of the spatial dims through the core's ``Padding*D``; negative pads crop, through ``Cropping*D``."""
     mode = node.get("mode", "constant")
     if context.opset < 11:
         pads, value, axes = node.get("pads"), float(node.get("value", 0.0)), None
     else:
-        pads = node.weight(1, "pads").tolist()
+        pads = node.weight(1, "pads").reshape(-1).tolist()
         constant = node.optional(2)
         value = 0.0 if constant is None else float(constant.reshape(-1)[0])
         axes = node.optional(3)
     node.refuse_unread()
-    torch_modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
-    if mode not in torch_modes:
-        raise node.fail("mode", mode, f"expected one of {sorted(torch_modes)}")
-    n = len(pads) // 2
-    axes = list(range(n)) if axes is None else [int(a) for a in axes.reshape(-1)]
-    pairs = dict(zip(axes, zip(pads[:n], pads[n:])))
-    spatial = sorted(pairs)
-    if mode == "constant" and value == 0.0 and all(a >= 2 for a in spatial if pairs[a] != (0, 0)) and all(v >= 0 for v in pads) and axes == list(range(n)) and 3 <= n <= 5:
-        # Zeros around the spatial dims of (batch, channels, *spatial): the core's ZeroPadding.
-        return node.layer(lambda: _ZERO_PADDING[n - 2](tuple(pairs[a] for a in range(2, n)), data_format="channels_first"))
+    if mode not in _PAD_MODES:
+        raise node.fail("mode", mode, f"expected one of {list(_PAD_MODES)} ('wrap' is not provided)")
+    if mode != "constant":
+        value = 0.0  # ONNX ignores the constant outside 'constant' mode
+    pads = [int(p) for p in pads]
+    rank = len(pads) // 2 if axes is None else context.ranks.get(node.inputs[0])
+    if rank is None:
+        raise NodeError(f"{node.where}: it pads `axes` of an input {node.inputs[0]!r} whose rank is unknown (the file does not state it).")
+    axes = list(range(rank)) if axes is None else [int(a) % rank for a in axes.reshape(-1)]
+    if 2 * len(axes) != len(pads):
+        raise NodeError(f"{node.where}: pads {pads} are not a begin and an end for each of the axes {axes}.")
+    pairs = {axis: (pads[i], pads[i + len(axes)]) for i, axis in enumerate(axes)}
+    if any(pairs.get(axis, (0, 0)) != (0, 0) for axis in (0, 1)):
+        raise NodeError(f"{node.where}: pads {pads} change the batch or channel dim (axes 0 and 1); convlayers pads the spatial dims of (batch, channels, *spatial).")
+    if not 1 <= rank - 2 <= 3:
+        raise NodeError(f"{node.where}: an input of rank {rank}; convlayers pads 1, 2 or 3 spatial dims.")
+    spatial = [pairs.get(axis, (0, 0)) for axis in range(2, rank)]
+    grows, cuts = any(b > 0 or e > 0 for b, e in spatial), any(b < 0 or e < 0 for b, e in spatial)
+    grow = tuple((max(b, 0), max(e, 0)) for b, e in spatial)
+    cut = tuple((max(-b, 0), max(-e, 0)) for b, e in spatial)
+    if rank == 3:  # the 1-D layers take one (begin, end) pair
+        grow, cut = grow[0], cut[0]
+    layers: list[Callable[[], nn.Module]] = []
+    if grows or not cuts:
+        layers.append(lambda: _PADDING[rank - 2](grow, mode=mode, value=value, data_format="channels_first"))
+    if cuts:
+        # ONNX pads, then removes the negative amounts: a crop of the padded tensor.
+        layers.append(lambda: _CROPPING[rank - 2](cut, data_format="channels_first"))
+    return node.layer(lambda: nn.Sequential(*(make() for make in layers)) if len(layers) > 1 else layers[0]())
 
-    def pad(x: torch.Tensor) -> torch.Tensor:
-        flat: list[int] = []
-        for axis in reversed(range(x.ndim)):  # F.pad reads the last dim first
-            flat.extend(pairs.get(axis, pairs.get(axis - x.ndim, (0, 0))))
-        while flat[-2:] == [0, 0] and len(flat) > 2:
-            flat = flat[:-2]  # torch's reflect and replicate pad only trailing dims
-        return F.pad(x, flat, mode=torch_modes[mode], value=value) if mode == "constant" else F.pad(x, flat, mode=torch_modes[mode])
 
-    return node.function(pad, node.inputs[:1])
+#: ONNX's coordinate transformations the core's resize reproduces, as its keywords.
+#: ``pytorch_half_pixel`` is ``half_pixel`` except that an output dim of 1 samples input 0
+#: (the step narrows those dims first); ``tf_half_pixel_for_nn`` samples ``(o + 1/2) / scale``,
+#: which floored is ``half_pixel`` rounded half up, so it is read with ``nearest_mode='floor'`` only.
+_RESIZE_COORDINATES: dict[str, dict[str, Any]] = {
+    "half_pixel": {}, "pytorch_half_pixel": {}, "align_corners": {"align_corners": True},
+    "asymmetric": {"asymmetric": True}, "tf_half_pixel_for_nn": {},
+}
+#: ONNX's ``nearest_mode`` as the core's ``rounding``.
+_NEAREST_ROUNDINGS = {"round_prefer_floor": "round_half_down", "round_prefer_ceil": "round_half_up", "floor": "floor", "ceil": "ceil"}
+_RESIZE_METHODS = {"nearest": "nearest", "linear": "linear"}
 
 
 def _resize(node: _Node, context: _Context) -> list[Step]:
-    """``Resize`` and ``Upsample`` by integer factors, where ONNX's sampling is the core's upsampling."""
+    """``Resize`` (opsets 10, 11 and 13+) and ``Upsample`` to ``sizes`` or by any ``scales``, through :func:`convlayers.ops.resize`.
+
+    The output is ``sizes``, or ``floor(in * scale)`` per dim; the coordinates use the
+    given ``scales`` (``out / in`` under ``sizes``), exactly: nearest indices are rationals.
+    """
     mode = node.get("mode", "nearest")
-    if node.op == "Upsample":
-        scales = node.get("scales") if context.opset < 9 else node.weight(1, "scales")
-        transform, nearest_mode = "asymmetric", "floor"
+    scales = sizes = None
+    legacy = node.op == "Upsample" or context.opset == 10
+    if legacy:
+        # Upsample and Resize-10 sample at o / scale; onnxruntime floors upscaled and ceils downscaled dims.
+        scales = node.get("scales") if node.op == "Upsample" and context.opset < 9 else node.weight(1, "scales")
+        transform = "asymmetric"
+        nearest_mode = None
     else:
-        scales = node.optional(1 if context.opset == 10 else 2)
-        if context.opset > 10 and node.optional(3) is not None:
-            raise NodeError(f"{node.where}: output `sizes` are not supported; convlayers resizes by integer `scales`.")
-        transform = node.get("coordinate_transformation_mode", "half_pixel" if context.opset > 10 else "asymmetric")
+        scales, sizes = node.optional(2), node.optional(3)
+        if scales is not None and scales.size == 0:  # opset 11 makes scales an input even when sizes are given
+            scales = None
+        transform = node.get("coordinate_transformation_mode", "half_pixel")
         nearest_mode = node.get("nearest_mode", "round_prefer_floor")
-        node.get("cubic_coeff_a"), node.get("exclude_outside"), node.get("extrapolation_value")  # cubic / crop only
+        node.get("cubic_coeff_a"), node.get("exclude_outside")  # cubic only, which is refused below
+        node.get("extrapolation_value")  # tf_crop_and_resize only, which is refused below
         if int(node.get("antialias", 0)):
-            raise node.fail("antialias", 1, "upsampling by integer factors has nothing to smooth; 0 is read")
-        if node.get("axes") is not None or node.get("keep_aspect_ratio_policy", "stretch") != "stretch":
-            raise node.fail("axes", node.get("axes"), "scales for every dim are read")
+            raise node.fail("antialias", 1, "convlayers resizes without antialiasing; 0 is read")
+        if node.get("axes") is not None:
+            raise node.fail("axes", node.get("axes"), "scales or sizes for every dim are read")
+        if node.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise node.fail("keep_aspect_ratio_policy", node.get("keep_aspect_ratio_policy"), "'stretch' is read")
     node.refuse_unread()
-    if scales is None:
-        raise NodeError(f"{node.where}: it has no `scales`.")
-    scales = [float(s) for s in np.asarray(scales).reshape(-1)]
-    if len(scales) < 3 or scales[:2] != [1.0, 1.0] or any(s != int(s) or s < 1 for s in scales[2:]):
-        raise NodeError(f"{node.where}: scales {scales} are not supported; convlayers upsamples the spatial dims by integer factors (batch and channel scales 1).")
-    factors = tuple(int(s) for s in scales[2:])
-    # Each (mode, transformation) below samples like the core's upsampling at integer factors:
-    # nearest repeats each input (floor of x / r, or rounding of (x + 0.5) / r - 0.5); linear
-    # with half-pixel centres is the core's (TF's) bilinear with clamped edges.
-    supported = {
-        ("nearest", "asymmetric", "floor"), ("nearest", "half_pixel", "round_prefer_floor"),
-        ("nearest", "half_pixel", "round_prefer_ceil"), ("nearest", "pytorch_half_pixel", "round_prefer_floor"),
-        ("nearest", "pytorch_half_pixel", "round_prefer_ceil"), ("nearest", "tf_half_pixel_for_nn", "floor"),
-    }
-    if mode == "linear" and transform in ("half_pixel", "pytorch_half_pixel"):
-        method = "linear"
-    elif mode == "nearest" and (mode, transform, nearest_mode) in supported:
-        method = "nearest"
-    else:
-        raise NodeError(
-            f"{node.where}: mode={mode!r} with coordinate_transformation_mode={transform!r}"
-            f"{f' and nearest_mode={nearest_mode!r}' if mode == 'nearest' else ''} is not supported; supported: "
-            f"nearest (asymmetric with floor, half_pixel or pytorch_half_pixel with rounding) and linear (half_pixel, pytorch_half_pixel)."
-        )
-    return node.function(lambda x: ops.upsample(x, factors, method=method, channels_last=False), node.inputs[:1])
+    if (scales is None) == (sizes is None):
+        raise NodeError(f"{node.where}: it needs exactly one of `scales` and `sizes`; it has {'both' if sizes is not None else 'neither'}.")
+    given = [float(v) for v in np.asarray(scales).reshape(-1)] if scales is not None else [int(v) for v in sizes.reshape(-1)]
+    what = "scales" if scales is not None else "sizes"
+    rank = len(given) - 2
+    if rank < 1 or (scales is not None and (given[:2] != [1.0, 1.0] or any(not s > 0 for s in given[2:]))) or (sizes is not None and any(s < 1 for s in given[2:])):
+        raise NodeError(f"{node.where}: {what} {given} are not supported; convlayers resizes the spatial dims of (batch, channels, *spatial) by positive {what}.")
+    if mode not in _RESIZE_METHODS:
+        raise node.fail("mode", mode, f"expected one of {sorted(_RESIZE_METHODS)} (cubic is not provided)")
+    if legacy and mode != "nearest":
+        raise node.fail("mode", mode, f"{node.op}-{context.opset} interpolates at asymmetric coordinates, which convlayers does not; 'nearest' is read")
+    if mode == "linear" and not 1 <= rank <= 3:
+        raise NodeError(f"{node.where}: linear resizing of {rank} spatial dims; convlayers interpolates 1, 2 or 3.")
+    if transform not in _RESIZE_COORDINATES or (mode == "linear" and transform in ("asymmetric", "tf_half_pixel_for_nn")):
+        supported = [t for t in _RESIZE_COORDINATES if mode == "nearest" or t not in ("asymmetric", "tf_half_pixel_for_nn")]
+        raise node.fail("coordinate_transformation_mode", transform, f"mode={mode!r} reads {supported}")
+    options = dict(_RESIZE_COORDINATES[transform])
+    if mode == "nearest":
+        if nearest_mode is None:  # Upsample and Resize-10: per dim, floor when upscaling and ceil when downscaling
+            if any(s < 1 for s in given[2:]) and any(s > 1 for s in given[2:]):
+                raise NodeError(f"{node.where}: scales {given} both up- and downscale; onnxruntime rounds those dims differently, which convlayers does not.")
+            nearest_mode = "ceil" if any(s < 1 for s in given[2:]) else "floor"
+        elif transform == "tf_half_pixel_for_nn":
+            if nearest_mode != "floor":
+                raise node.fail("nearest_mode", nearest_mode, "coordinate_transformation_mode='tf_half_pixel_for_nn' is read with 'floor'")
+            nearest_mode = "round_prefer_ceil"
+        if nearest_mode not in _NEAREST_ROUNDINGS:
+            raise node.fail("nearest_mode", nearest_mode, f"expected one of {sorted(_NEAREST_ROUNDINGS)}")
+        options["rounding"] = _NEAREST_ROUNDINGS[nearest_mode]
+    first_sample = transform == "pytorch_half_pixel"
+    where = node.where
+
+    def resize(x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != rank + 2 or (sizes is not None and list(x.shape[:2]) != given[:2]):
+            raise ValueError(f"{where}: {what} {given} do not fit its input of shape {list(x.shape)}.")
+        spatial = x.shape[2:]
+        out = tuple(given[2:]) if sizes is not None else tuple(math.floor(n * s) for n, s in zip(spatial, given[2:]))
+        coordinate_scales = None if scales is None else list(given[2:])
+        if first_sample:  # an output dim of 1 samples input 0: keep only it, at scale 1
+            for axis, size in enumerate(out):
+                if size == 1:
+                    x = x.narrow(axis + 2, 0, 1)
+                    if coordinate_scales is not None:
+                        coordinate_scales[axis] = 1.0
+        return ops.resize(x, out, method=_RESIZE_METHODS[mode], scales=coordinate_scales, channels_last=False, **options)
+
+    return node.function(resize, node.inputs[:1])
 
 
 def _identity(node: _Node, context: _Context) -> list[Step]:

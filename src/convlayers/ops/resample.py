@@ -19,12 +19,13 @@ _CHANNELS_LAST_MEMORY = {4: torch.channels_last, 5: torch.channels_last_3d}
 
 def _interpolate(
     x: torch.Tensor,
-    factors: tuple[int, ...] | None,
+    factors: tuple[float, ...] | None,
     mode: str,
     channels_last: bool,
     *,
     sizes: tuple[int, ...] | None = None,
     align_corners: bool = False,
+    recompute_scale_factor: bool | None = None,
 ) -> torch.Tensor:
     """``F.interpolate`` by ``factors`` or to ``sizes``, on channels-last memory, whatever the user's layout."""
     x = channels_first(x, channels_last)
@@ -33,7 +34,7 @@ def _interpolate(
         # on channels-last memory (measured with torch 2.13, 2-D and 3-D), copy included.
         x = x.contiguous(memory_format=_CHANNELS_LAST_MEMORY[x.ndim])
     corners = {"align_corners": align_corners} if mode in _LINEAR_MODES.values() else {}
-    y = F.interpolate(x, size=sizes, scale_factor=factors, mode=mode, **corners)
+    y = F.interpolate(x, size=sizes, scale_factor=factors, mode=mode, recompute_scale_factor=recompute_scale_factor, **corners)
     return user_layout(y, channels_last)
 
 
@@ -101,16 +102,28 @@ def _resize_matrix_on(method: str, in_size: int, factor: int, dtype: torch.dtype
 
 
 def resize(
-    x: torch.Tensor, sizes: tuple[int, ...], *, method: str, align_corners: bool = False, channels_last: bool
+    x: torch.Tensor,
+    sizes: tuple[int, ...],
+    *,
+    method: str,
+    align_corners: bool = False,
+    asymmetric: bool = False,
+    rounding: str = "round_half_up",
+    scales: tuple[float, ...] | None = None,
+    channels_last: bool,
 ) -> torch.Tensor:
     """Resize the spatial dims of ``x`` to ``sizes`` (any sizes, up or down, no antialiasing).
 
-    ``method``: ``'nearest'`` (half-pixel centres, TF's and Keras's: see
-    :func:`~convlayers.geometry.resize_nearest_sources`; any dtype) or
-    ``'linear'`` (bi/trilinear). Linear sampling maps output ``o`` to input
-    ``(o + 1/2) * in / out - 1/2`` (half-pixel centres, Keras's and TF's), or
-    with ``align_corners`` to ``o * (in - 1) / (out - 1)`` (the corner pixels'
-    centres coincide: Wolfram's ``ResizeLayer``, PyTorch's ``align_corners=True``).
+    ``method``: ``'nearest'`` (any dtype) or ``'linear'`` (bi/trilinear). Output
+    ``o`` samples input ``(o + 1/2) / scale - 1/2`` (half-pixel centres, Keras's
+    and TF's), or with ``align_corners`` ``o * (in - 1) / (out - 1)`` (the corner
+    pixels' centres coincide: Wolfram's ``ResizeLayer``, PyTorch's
+    ``align_corners=True``), or with ``asymmetric`` (nearest only) ``o / scale``.
+    ``scale`` is ``out / in`` per dim unless ``scales`` gives it (ONNX's
+    ``scales``, PyTorch's ``scale_factor`` with ``recompute_scale_factor=False``).
+    Linear clamps the coordinate to the input; nearest rounds it by ``rounding``
+    (``'round_half_up'``, ``'round_half_down'``, ``'floor'``, ``'ceil'``), exactly:
+    see :func:`~convlayers.geometry.resize_nearest_sources`.
 
     >>> x = torch.tensor([[[0.0], [3.0]]])  # (batch, steps, channels)
     >>> resize(x, (4,), method="linear", channels_last=True).flatten().tolist()
@@ -119,11 +132,29 @@ def resize(
     [0.0, 1.0, 2.0, 3.0]
     >>> resize(x, (3,), method="nearest", channels_last=True).flatten().tolist()
     [0.0, 3.0, 3.0]
+    >>> resize(x, (3,), method="nearest", asymmetric=True, rounding="floor", scales=(1.5,), channels_last=True).flatten().tolist()
+    [0.0, 0.0, 3.0]
     """
+    if align_corners and asymmetric:
+        raise ValueError("resize: `align_corners` and `asymmetric` are two coordinate mappings; pass one. Received both True.")
+    if scales is not None and len(scales) != len(sizes):
+        raise ValueError(f"resize: `scales` needs one scale per size {tuple(sizes)}. Received scales={tuple(scales)}.")
     if method == "nearest":
-        # Exact integer indices: torch's 'nearest-exact' rounds (o + 1/2) * float(in / out).
-        for axis, size in zip(spatial_axes(len(sizes), channels_last), sizes):
-            index = torch.tensor(resize_nearest_sources(x.shape[axis], size), device=x.device)
-            x = x.index_select(axis, index)
+        coordinates = "align_corners" if align_corners else "asymmetric" if asymmetric else "half_pixel"
+        for i, (axis, size) in enumerate(zip(spatial_axes(len(sizes), channels_last), sizes)):
+            scale = None if scales is None else scales[i]
+            sources = resize_nearest_sources(x.shape[axis], size, coordinates=coordinates, rounding=rounding, scale=scale)
+            x = x.index_select(axis, torch.tensor(sources, device=x.device))
         return x
-    return _interpolate(x, None, _LINEAR_MODES[len(sizes)], channels_last, sizes=sizes, align_corners=align_corners)
+    if asymmetric or rounding != "round_half_up":
+        raise ValueError(
+            f"resize: `asymmetric` and `rounding` apply to method='nearest' only. "
+            f"Received method={method!r}, asymmetric={asymmetric}, rounding={rounding!r}."
+        )
+    if scales is None or align_corners:  # align_corners ignores the scale
+        return _interpolate(x, None, _LINEAR_MODES[len(sizes)], channels_last, sizes=sizes, align_corners=align_corners)
+    y = _interpolate(x, tuple(float(s) for s in scales), _LINEAR_MODES[len(sizes)], channels_last, recompute_scale_factor=False)
+    got = tuple(y.shape[axis] for axis in spatial_axes(len(sizes), channels_last))
+    if got != tuple(sizes):
+        raise ValueError(f"resize: scales {tuple(scales)} give sizes {got} of input {tuple(x.shape)}, not the sizes {tuple(sizes)} asked for.")
+    return y
