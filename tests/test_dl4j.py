@@ -557,7 +557,6 @@ def test_gradient_is_sum_over_examples_of_mean_squared_error():
     net.computeGradientAndScore(x, labels)
     out = net.output(x)
     assert net.score() == pytest.approx(float(((out - labels) ** 2).mean(1).mean()), rel=1e-5)
-    dense = net.getLayer(1)
     features = net.layers[0](torch.as_tensor(x)).detach()  # the conv output, flattened below as DL4J does
     flat = features.reshape(4, -1).numpy()
     grad_w = flat.T @ (2 * (out - labels) / 3)  # d/dW of sum_n mean_j (y - t)^2

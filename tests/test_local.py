@@ -16,7 +16,6 @@ LOCAL = {1: LocallyConnected1D, 2: LocallyConnected2D}
 def np_local(x, kernel, bias, *, k, s, pads, channels_last):
     """Keras 2's ``local_conv`` by direct loops: position ``p`` (row-major) applies ``kernel[p]`` to its window,
     flattened in the input's C order; the bias is added as Keras's ``bias_add`` reads it."""
-    rank = len(k)
     if channels_last:
         x = np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),))
         spatial = x.shape[1:-1]
