@@ -123,6 +123,22 @@ class StoredFile:
         return tensors
 
 
+def existing_file(path: PathLike, what: str) -> Path:
+    """``path`` as a ``Path`` to a file that exists: else ``FileNotFoundError``, or a :class:`ModelFileError` for a directory.
+
+    >>> existing_file("no/such/file.onnx", "an ONNX model")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Cannot load an ONNX model from 'no/such/file.onnx': no such file.
+    """
+    source = as_path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"Cannot load {what} from '{source}': no such file.")
+    if source.is_dir():
+        raise ModelFileError(source, what, "it is a directory, not a file.")
+    return source
+
+
 def open_file(path: PathLike, what: str) -> StoredFile:
     """Read and check the header of a convlayers file; no tensor data is read.
 
@@ -136,11 +152,7 @@ def open_file(path: PathLike, what: str) -> StoredFile:
     ...
     FileNotFoundError: Cannot load a model from 'no/such/file.safetensors': no such file.
     """
-    source = as_path(path)
-    if not source.exists():
-        raise FileNotFoundError(f"Cannot load {what} from '{source}': no such file.")
-    if source.is_dir():
-        raise ModelFileError(source, what, "it is a directory, not a file.")
+    source = existing_file(path, what)
     size = source.stat().st_size
     if size == 0:
         raise ModelFileError(source, what, "the file is empty (0 bytes).")

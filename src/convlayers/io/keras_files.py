@@ -26,7 +26,7 @@ from .. import keras1
 from ..layers import Layer
 from ..models import Sequential
 from .architecture import build_checked, dry_run, state_bytes
-from .container import ModelFileError, PathLike, as_path
+from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import sequential_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
@@ -235,10 +235,7 @@ def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> 
 
 def _kind(source: Path, what: str) -> str:
     """``"zip"`` (a ``.keras`` file) or ``"hdf5"``, by the file's signature rather than its extension."""
-    if not source.exists():
-        raise FileNotFoundError(f"Cannot load {what} from '{source}': no such file.")
-    if source.is_dir():
-        raise ModelFileError(source, what, "it is a directory, not a file.")
+    existing_file(source, what)
     size = source.stat().st_size
     with source.open("rb") as handle:
         start = handle.read(16)

@@ -55,7 +55,7 @@ from ..layers import (
     ZeroPadding3D,
 )
 from .architecture import dry_run, state_bytes
-from .container import ModelFileError, PathLike, as_path
+from .container import ModelFileError, PathLike, existing_file
 from .limits import check_expansion
 from .onnx_graph import OnnxGraph, Step
 
@@ -102,11 +102,7 @@ def load_onnx(path: PathLike) -> OnnxGraph:
     [[0.0, 0.0, 2.0]]
     """
     onnx = _require_onnx()
-    source = as_path(path)
-    if not source.exists():
-        raise FileNotFoundError(f"Cannot load {_WHAT} from '{source}': no such file.")
-    if source.is_dir():
-        raise ModelFileError(source, _WHAT, "it is a directory, not a file.")
+    source = existing_file(path, _WHAT)
     size = source.stat().st_size
     try:
         # onnx would follow external-data paths anywhere: they are read here, checked, instead.
