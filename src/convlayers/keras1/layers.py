@@ -219,10 +219,11 @@ class _ConvolutionND(_Convolution):
             "filters": values["nb_filter"],
             "kernel_size": tuple(values[name] for name in self.kernel_arguments),
             "strides": values["subsample"],
-            "dilation_rate": values.get("atrous_rate", 1),
             "padding": _padding(values["border_mode"], backend, owner, self.border_modes),
             "data_format": data_format,
             **self._options(values, ordering),
+            # Only the atrous classes have Keras 1's rate; the others keep the core's default.
+            **({"dilation_rate": values["atrous_rate"]} if "atrous_rate" in values else {}),
         }
 
     def keras1_values(self) -> Mapping[str, Any]:
@@ -282,9 +283,6 @@ class Convolution3D(_ConvolutionND, core.Conv3D):
     keras1_config_keys = ("nb_filter", "kernel_dim1", "kernel_dim2", "kernel_dim3", "dim_ordering", "init",
                           "activation", "border_mode", "subsample", *_REGULARIZATION_KEYS)
 
-    def keras1_values(self) -> Mapping[str, Any]:
-        return {key: value for key, value in super().keras1_values().items() if key != "atrous_rate"}
-
 
 class SeparableConvolution2D(_ConvolutionND, core.SeparableConv2D):
     """Keras 1's ``SeparableConvolution2D(nb_filter, nb_row, nb_col, depth_multiplier=1, ...)`` (TensorFlow only).
@@ -312,9 +310,7 @@ class SeparableConvolution2D(_ConvolutionND, core.SeparableConv2D):
     def translate(self, values: dict[str, Any], backend: str) -> dict[str, Any]:
         if backend == "theano":
             raise ValueError(f"{type(self).__name__}: Keras 1 has separable convolutions on the TensorFlow backend only.")
-        core = super().translate(values, backend)
-        del core["dilation_rate"]
-        return {**core, "depth_multiplier": values["depth_multiplier"]}
+        return {**super().translate(values, backend), "depth_multiplier": values["depth_multiplier"]}
 
     def keras1_layout(self, weight: WeightSpec) -> Permuted | None:
         # th: depthwise (dm, stack, r, c) and pointwise (nb_filter, stack * dm, 1, 1).
@@ -356,7 +352,6 @@ class Deconvolution2D(_ConvolutionND, core.Conv2DTranspose):
         placement = {Valid: "valid", Same: "same", Full: "theano_full"}[type(rule)]
         if backend == "theano" and placement == "same":
             placement = "theano_same"
-        del core["dilation_rate"]
         return {**core, "padding": OutputSize(sizes, placement)}
 
     def keras1_layout(self, weight: WeightSpec) -> Permuted:
