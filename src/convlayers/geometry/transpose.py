@@ -193,6 +193,12 @@ class TransposeGeometry:
             for natural, (begin, end), p in zip(self.natural_sizes(sizes), self.padding.pairs, extra)
         )
 
+    def check_sizes(self, sizes: Sequence[int | None], owner: str) -> None:
+        """Refuse input ``sizes`` the padding cannot take (requested sizes TensorFlow would not map back onto them)."""
+        if isinstance(self.padding, OutputSize):
+            for dim, (size, (k, s, d, _)) in enumerate(zip(sizes, self._per_dim())):
+                self.padding.check(dim, size, k, s, d, owner)
+
     def windows(self, sizes: Sequence[int]) -> Windows:
         """``(begin, size)`` of the kept window of the natural output, per dim, for known ``sizes``."""
         return tuple(zip(self.crop_begins(sizes), self.output_sizes(sizes)))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import torch
 
 from .. import activations, ops
-from ..geometry import OutputSize, normalize_transpose_padding
+from ..geometry import normalize_transpose_padding
 from .arguments import DATA_FORMAT, OUTPUT_PADDING, ArgumentTable, groups, padding, weight_options
 from .base import Shape
 from .conv_base import DILATION_RATE, FILTERS, KERNEL_SIZE, STRIDES, ConvBase, Convolve
@@ -81,9 +81,7 @@ class ConvTranspose(ConvBase):
         (``(L - 1) * s = 0``).
         """
         _, spatial, _ = self.split_shape(shape)
-        if isinstance(self.spec.padding, OutputSize):
-            for axis, size in enumerate(spatial):
-                self.spec.padding.check(axis, size, self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis], self.owner)
+        self.geometry.check_sizes(spatial, self.owner)
         natural = self.geometry.natural_sizes(spatial)
         for axis, (size, full, out) in enumerate(zip(spatial, natural, self.geometry.output_sizes(spatial))):
             if out is not None and out <= 0:
