@@ -136,3 +136,56 @@ def test_unknown_arguments_are_errors_outside_bench(capsys):
         cli.main(["summary", "model.safetensors", "--bogus"])
     assert exit_.value.code == 2
     assert "convlayers: error: unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_demo_out_onto_an_existing_file_is_one_line(tmp_path, capsys):
+    existing = tmp_path / "taken.txt"
+    existing.write_text("keep me")
+    assert cli.main(["demo", "--out", str(existing), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"convlayers demo: error: `out` must be a folder; {str(existing)!r} is an existing file.\n"
+    assert existing.read_text() == "keep me"
+
+
+def test_demo_out_where_no_folder_can_be_made_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main(["demo", "--out", str(blocker / "sub"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"convlayers demo: error: cannot create the output folder {str(blocker / 'sub')!r}: Not a directory")
+
+
+def test_bench_help_is_the_benchmarks_own(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda command, cwd: calls.append(command) or 0)
+    assert cli.main(["bench", "--help"]) == 0
+    assert calls == [[sys.executable, "-m", "bench", "--help"]]
+
+
+def test_the_benchmark_parser_documents_its_options(capsys):
+    from bench.cli import parse
+
+    with pytest.raises(SystemExit):
+        parse(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m bench") and "--filter" in out
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_make_help_lists_every_target():
+    result = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    targets = [line.split()[0] for line in result.stdout.splitlines()]
+    assert targets == ["help", "install", "install-test", "demo", "test", "fuzz", "bench", "bench-peers", "clean"]
+
+
+def test_bench_peers_gives_pip_one_plain_requirement_per_line(tmp_path):
+    from packaging.requirements import Requirement
+
+    peers = tmp_path / "peers"
+    subprocess.run(["make", "-s", f"PEERS={peers}", f"{peers}/requirements.txt"], cwd=ROOT, check=True, capture_output=True)
+    lines = (peers / "requirements.txt").read_text().split()
+    names = [Requirement(line).name for line in lines]  # a quoted line would not parse
+    assert names == ["tensorflow-cpu", "jax"]

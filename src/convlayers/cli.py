@@ -58,11 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("file", type=Path, metavar="FILE", help="a model file written by convlayers")
     summary.set_defaults(handler=_summary)
 
+    # No help of its own: `convlayers bench --help` shows the benchmark's options.
     bench = commands.add_parser(
         "bench",
+        add_help=False,
         help="run the benchmarks (python -m bench in the source checkout)",
         description="Run `python -m bench` from the checkout root (the current folder, or the one convlayers "
-        "was installed from). Any further arguments go to the benchmark: `convlayers bench ARGS...`.",
+        "was installed from). Any further arguments go to the benchmark: `convlayers bench ARGS...` (`--help` lists them).",
     )
     bench.set_defaults(handler=_bench)
     return parser
@@ -84,7 +86,11 @@ def _demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    result = run_demo(epochs=args.epochs, out=args.out, seed=args.seed, threads=args.threads)
+    try:
+        result = run_demo(epochs=args.epochs, out=args.out, seed=args.seed, threads=args.threads)
+    except ValueError as error:  # an unusable --out, found before training
+        print(f"convlayers demo: error: {str(error).removeprefix('run_demo: ')}", file=sys.stderr)
+        return 2
     return 0 if result.reload_identical else 1
 
 

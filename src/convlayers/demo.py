@@ -9,6 +9,7 @@ reloads it and checks that the reloaded model predicts exactly the same numbers.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,14 +121,29 @@ def run_demo(
     for argument, value in (("epochs", epochs), ("threads", threads)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"run_demo: `{argument}` must be a positive int. Received {argument}={value!r}.")
-    folder = as_path(out, "out")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _writable_folder(as_path(out, "out"))
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         return _run(epochs, folder, seed, verbose, print_fn)
     finally:
         torch.set_num_threads(previous_threads)
+
+
+def _writable_folder(folder: Path) -> Path:
+    """``folder``, created if missing; a ``ValueError`` saying why when the demo could not write its files there.
+
+    Checked before training, so a bad ``out`` costs nothing.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"run_demo: `out` must be a folder; {str(folder)!r} is an existing file.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"run_demo: cannot create the output folder {str(folder)!r}: {error.strerror or error}.") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"run_demo: cannot write into the output folder {str(folder)!r} (permission denied).")
+    return folder
 
 
 def _run(epochs: int, folder: Path, seed: int, verbose: int, print_fn: Callable[[str], Any]) -> DemoResult:
