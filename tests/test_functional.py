@@ -434,3 +434,19 @@ def test_subclassed_model():
     assert [layer.name for layer in model.layers][0] == "dense" and model.count_params() == 12
     with pytest.raises(TypeError, match="cannot be called on KerasTensors"):
         model(cl.Input((3,)))
+
+
+def test_trainable_losses_and_layer_access():
+    x = cl.Input((3,), name="x")
+    h = cl.Dense(2, kernel_regularizer="l2", name="reg")(x)
+    model = cl.Model(x, cl.BatchNormalization(name="bn")(h), trainable=False)
+    assert not model.trainable and model.trainable_weights == [] and len(model.non_trainable_weights) == 6
+    model.trainable = True
+    assert [tuple(w.shape) for w in model.trainable_weights] == [(2, 3), (2,), (2,), (2,)]
+    assert len(model.non_trainable_weights) == 2  # the moving statistics
+    kernel = model.get_layer("reg").get_weights()[0]
+    assert len(model.losses) == 1 and model.losses[0].item() == pytest.approx(0.01 * (kernel**2).sum(), rel=1e-5)
+    assert model.get_layer(index=0).name == "x" and model.input is x and model.output.shape == (None, 2)
+    with pytest.raises(ValueError, match="no such layer: 'nope'"):
+        model.get_layer("nope")
+    assert model.compute_output_shape((5, 3)) == (5, 2)
