@@ -272,11 +272,11 @@ def test_masking_zeroes_whole_steps_only_and_keeps_integers():
     np.testing.assert_array_equal(cl.Masking()(nan_step), nan_step)  # a select, not a product (inf * 0 is nan)
 
 
-def test_activity_regularization_adds_its_term():
+def test_activity_regularization_adds_its_term_per_sample():
     layer = cl.ActivityRegularization(l1=0.1, l2=0.2)
     x = torch.tensor([[1.0, -2.0], [0.5, 0.0]])
     assert torch.equal(layer(x), x)
-    expected = 0.1 * 3.5 + 0.2 * (1 + 4 + 0.25)
+    expected = (0.1 * 3.5 + 0.2 * (1 + 4 + 0.25)) / 2  # Keras 3 divides activity terms by the batch size
     assert float(layer.losses[0]) == pytest.approx(expected)
     assert "activity_regularizer" not in layer.get_config()
     with pytest.raises(TypeError, match="not `activity_regularizer`"):

@@ -200,12 +200,12 @@ def test_losses_are_exact_regularization_terms():
     layer.build((1, 4, 3))
     kernel = np.random.default_rng(0).standard_normal((2, 3, 2)).astype(np.float32)
     layer.set_weights([kernel, np.array([1.0, -2.0], np.float32)])
-    x = torch.randn(1, 4, 3)
+    x = torch.randn(3, 4, 3)
     y = layer(x)
     kernel_term, bias_term, activity_term = (t.item() for t in layer.losses)
     assert kernel_term == pytest.approx(0.5 * np.sum(kernel.astype(np.float64) ** 2), rel=1e-6)
     assert bias_term == pytest.approx(0.01 * 3.0, rel=1e-6)
-    assert activity_term == pytest.approx(0.25 * y.abs().sum().item(), rel=1e-6)
+    assert activity_term == pytest.approx(0.25 * y.abs().sum().item() / 3, rel=1e-6)  # per sample, as Keras 3
 
 
 def test_apply_constraints_projects_in_keras_layout():

@@ -359,10 +359,23 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
             step = self._prepare_call(inputs)
         y = step(inputs)
         if self.activity_regularizer:
-            self._activity_losses = [self.activity_regularizer(y)]
+            self._activity_losses = [self.activity_loss(y)]
         elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
             self._activity_losses = []
         return y
+
+    def activity_loss(self, y: torch.Tensor) -> torch.Tensor:
+        """The activity regularizer's term for the output ``y``, divided by the batch size as Keras 3 does.
+
+        Keras 3 divides it so that its strength does not depend on the batch size.
+
+        >>> import torch, convlayers
+        >>> layer = convlayers.Activation("linear", activity_regularizer=convlayers.regularizers.L1(0.5))
+        >>> float(layer.activity_loss(torch.ones(4, 3)))  # 0.5 * 12 / 4
+        1.5
+        """
+        term = self.activity_regularizer(y)
+        return term / y.shape[0] if y.ndim > 0 and y.shape[0] > 0 else term
 
     def _forward_other(self, inputs: Any, training: bool | None) -> Any:
         """:meth:`forward` for what is not a tensor: KerasTensors (a symbolic call), else NumPy arrays."""

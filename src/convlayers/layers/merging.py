@@ -106,7 +106,7 @@ class Merge(Layer):
             xs = [x if x.ndim == rank else x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in xs]
         y = self._merge(xs)
         if self.activity_regularizer:
-            self._activity_losses = [self.activity_regularizer(y)]
+            self._activity_losses = [self.activity_loss(y)]
         return y
 
     def _merge(self, xs: list[torch.Tensor]) -> torch.Tensor:
