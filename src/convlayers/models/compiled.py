@@ -123,7 +123,16 @@ def _per_output(spec: Any, outputs: Outputs, argument: str, owner: str) -> list[
 
 
 class CompiledLoss:
-    """The total loss over a model's outputs, with the per-output ``<name>_loss`` trackers."""
+    """The total loss over a model's outputs, with the per-output ``<name>_loss`` trackers.
+
+    >>> outputs = Outputs([torch.zeros(2, 1), torch.zeros(2, 1)], ["a", "b"])
+    >>> total = CompiledLoss({"a": "mse", "b": "mae"}, {"a": 1.0, "b": 0.5}, "fit")
+    >>> total.build(outputs, "fit")
+    >>> total([torch.ones(2, 1), torch.ones(2, 1)], [torch.zeros(2, 1), torch.zeros(2, 1)], [None, None], "fit")
+    tensor(1.5000)
+    >>> [(tracker.name, tracker.result()) for tracker in total.trackers]
+    [('a_loss', 1.0), ('b_loss', 1.0)]
+    """
 
     def __init__(self, loss: Any, loss_weights: Any, owner: str) -> None:
         if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict, float)):
@@ -181,7 +190,9 @@ class CompiledLoss:
                 # would round away the small differences that training follows.
                 prediction = prediction.float()
             try:
-                value = loss(y_true[index], prediction, sample_weight[index])
+                # Unweighted, a loss is called as (y_true, y_pred): Loss subclasses of that form keep working.
+                arguments = (y_true[index], prediction) if sample_weight[index] is None else (y_true[index], prediction, sample_weight[index])
+                value = loss(*arguments)
             except ValueError as error:
                 raise ValueError(f"{owner}: {error}") from None
             if self.trackers:
@@ -197,7 +208,15 @@ class CompiledLoss:
 
 
 class CompiledMetrics:
-    """``metrics`` and ``weighted_metrics`` per output, with Keras's log names."""
+    """``metrics`` and ``weighted_metrics`` per output, with Keras's log names.
+
+    >>> y_true, y_pred = [torch.tensor([[1.0], [3.0]])], [torch.zeros(2, 1)]
+    >>> compiled = CompiledMetrics(["mae"], ["mae"], "fit")
+    >>> compiled.build(Outputs(y_pred[0], None), y_true, y_pred, "fit")
+    >>> compiled.update(y_true, y_pred, [torch.tensor([1.0, 0.0])])
+    >>> compiled.results()
+    {'mae': 2.0, 'weighted_mae': 1.0}
+    """
 
     def __init__(self, metrics: Any, weighted_metrics: Any, owner: str) -> None:
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):

@@ -65,7 +65,11 @@ def num_samples(data: dict[str, Any], owner: str) -> int:
 
 
 def take(value: Any, index: slice | torch.Tensor) -> Any:
-    """The samples at ``index`` of every tensor of ``value`` (``None`` stays ``None``)."""
+    """The samples at ``index`` of every tensor of ``value`` (``None`` stays ``None``).
+
+    >>> take({"a": torch.arange(4), "b": torch.arange(4) * 10}, slice(1, 3))
+    {'a': tensor([1, 2]), 'b': tensor([10, 20])}
+    """
     if value is None:
         return None
     return nest.map_structure(lambda leaf: leaf[index], value)

@@ -42,7 +42,14 @@ def class_weight_to_sample_weight(y: torch.Tensor, class_weight: dict[Any, float
 
 
 def check_class_weight(class_weight: Any, owner: str) -> None:
-    """A ``TypeError`` unless ``class_weight`` is a dict of int classes to numbers."""
+    """A ``TypeError`` unless ``class_weight`` is a dict of int classes to numbers.
+
+    >>> check_class_weight({0: 1.0, 1: 3}, "fit")
+    >>> check_class_weight([1.0], "fit")
+    Traceback (most recent call last):
+    ...
+    TypeError: fit: `class_weight` must be a dict mapping class indices (ints) to weights (numbers). Received: class_weight=[1.0].
+    """
     if not isinstance(class_weight, dict) or not all(
         isinstance(key, (int, np.integer)) and not isinstance(key, bool) and isinstance(value, (int, float, np.number))
         for key, value in class_weight.items()

@@ -63,7 +63,11 @@ def unpack(batch: Any, owner: str) -> Batch:
 
 
 class ArraySource:
-    """In-memory arrays, batched by index (see the module docs)."""
+    """In-memory arrays, batched by index (see the module docs).
+
+    >>> [batch[0].tolist() for batch in ArraySource(torch.arange(5), None, None, 2, None, False, "fit")]
+    [[0, 1], [2, 3], [4]]
+    """
 
     def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, steps: int | None, shuffle: bool, owner: str) -> None:
         self.arrays = (x, y, sample_weight)
@@ -80,7 +84,13 @@ class ArraySource:
 
 
 class LoaderSource:
-    """A DataLoader's batches, unpacked; with ``class_weight``, weights made per batch."""
+    """A DataLoader's batches, unpacked; with ``class_weight``, weights made per batch.
+
+    >>> from torch.utils.data import TensorDataset
+    >>> loader = DataLoader(TensorDataset(torch.zeros(3, 2), torch.tensor([0, 1, 1])), batch_size=2)
+    >>> [batch[2].tolist() for batch in LoaderSource(loader, "fit", {1: 5.0})]
+    [[1.0, 5.0], [5.0]]
+    """
 
     def __init__(self, loader: DataLoader, owner: str, class_weight: dict | None = None) -> None:
         self.loader = loader
@@ -94,7 +104,12 @@ class LoaderSource:
 
 
 class GeneratorSource:
-    """A generator or iterator of batches, its first batches read ahead and replayed (Keras)."""
+    """A generator or iterator of batches, its first batches read ahead and replayed (Keras).
+
+    >>> source = GeneratorSource(((i,) for i in range(3)), "fit")
+    >>> [x for x, _, _ in source], [x for x, _, _ in source]  # exhausted: the two read ahead remain
+    ([0, 1, 2], [0, 1])
+    """
 
     num_batches = None
 
@@ -161,7 +176,15 @@ def source_for(
     class_weight: Any = None,
     owner: str,
 ) -> Source:
-    """The batch source for ``x`` (arrays, Dataset, DataLoader or generator); a clear error for each misuse."""
+    """The batch source for ``x`` (arrays, Dataset, DataLoader or generator); a clear error for each misuse.
+
+    >>> type(source_for([[1.0], [2.0]], [[0.0], [1.0]], batch_size=None, steps=None, shuffle=False, owner="fit")).__name__
+    'ArraySource'
+    >>> source_for(iter([]), batch_size=8, steps=None, shuffle=False, owner="Sequential 'm'.fit()")
+    Traceback (most recent call last):
+    ...
+    ValueError: Sequential 'm'.fit(): `batch_size` must be None when `x` is a generator: its batches are used as given. Received: batch_size=8.
+    """
     kind = kind_of(x)
     if kind is None:
         if x is None:

@@ -230,8 +230,8 @@ class Trainer:
         policies = [self.dtype_policy] + [layer.dtype_policy for layer in self.layers]
         return any(policy.name == "mixed_float16" for policy in policies)
 
-    def _train_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
-        owner = self._owner("fit")
+    def _train_step(self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None) -> None:
+        owner = owner or self._owner("fit")
         self.optimizer.zero_grad(set_to_none=True)
         loss, step = self._loss_on(x, y, sample_weight, owner)
         if self.loss_scaler is None:
@@ -369,7 +369,7 @@ class Trainer:
                     hooks.on_train_batch_begin(step, {})
                     x_b, y_b, weight_b = self._to_device(batch, owner)
                     self._prepare_training(x_b)
-                    self._train_step(x_b, y_b, weight_b)
+                    self._train_step(x_b, y_b, weight_b, owner)
                     logs = self._logs()
                     hooks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -402,6 +402,12 @@ class Trainer:
         there is nothing else, else a list in Keras's order (loss, the metrics, each output's
         loss, anything else by name); with ``return_dict``, ``{name: value}``. ``verbose``
         1 or 2 shows a bar. ``callbacks`` get the ``on_test_*`` hooks.
+
+        >>> import numpy as np, convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> model.evaluate(np.ones((4, 1)), np.zeros((4, 1)), sample_weight=np.array([1.0, 1.0, 0.0, 0.0]), verbose=0)
+        [0.5, 1.0]
         """
         owner = self._owner("evaluate")
         self._require_compiled("evaluate")
@@ -445,6 +451,11 @@ class Trainer:
         ``x`` as for :meth:`fit` (targets in the batches are ignored). Returns one array, or a
         list/tuple/dict of arrays for a model with several outputs. ``callbacks`` get the
         ``on_predict_*`` hooks (``on_predict_batch_end``'s logs hold the batch's ``outputs``).
+
+        >>> import numpy as np, convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1, kernel_initializer="ones")])
+        >>> model.predict(((np.full((2, 1), i, "float32"),) for i in range(3)), steps=3, verbose=0).ravel()
+        array([0., 0., 1., 1., 2., 2.], dtype=float32)
         """
         owner = self._owner("predict")
         verbose = normalize_verbose(verbose, owner)
@@ -482,6 +493,12 @@ class Trainer:
         """One training step on one batch; returns its loss and metrics as :meth:`evaluate` does.
 
         The metrics are reset first, as in Keras 3: the values are this batch's alone.
+
+        >>> import numpy as np, convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> model.train_on_batch(np.ones((2, 1)), np.full((2, 1), 2.0), return_dict=True)  # before the step
+        {'loss': 4.0, 'mae': 2.0}
         """
         owner = self._owner("train_on_batch")
         self._require_compiled("train_on_batch")
@@ -497,12 +514,19 @@ class Trainer:
         self._reset_metrics()
         with _mode_kept(self):
             self.train()
-            self._train_step(*self._to_device((x, y, sample_weight), owner))
+            self._train_step(*self._to_device((x, y, sample_weight), owner), owner=owner)
         logs = self._logs()
         return logs if return_dict else self._ordered(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> float | list[float] | Logs:
-        """The loss and metrics of one batch, in inference mode (metrics reset first, as in Keras 3)."""
+        """The loss and metrics of one batch, in inference mode (metrics reset first, as in Keras 3).
+
+        >>> import numpy as np, convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile("sgd", "mae")
+        >>> model.test_on_batch(np.ones((2, 1)), np.array([[1.0], [3.0]]))
+        2.0
+        """
         owner = self._owner("test_on_batch")
         self._require_compiled("test_on_batch")
         x, y, sample_weight = self._batch_arrays(x, y, sample_weight, owner)
@@ -515,7 +539,13 @@ class Trainer:
         return logs if return_dict else self._ordered(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """The model's outputs for one batch ``x``, in inference mode, as NumPy arrays (a structure for several outputs)."""
+        """The model's outputs for one batch ``x``, in inference mode, as NumPy arrays (a structure for several outputs).
+
+        >>> import numpy as np, convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1, kernel_initializer="ones")])
+        >>> model.predict_on_batch(np.array([[2.0]]))
+        array([[2.]], dtype=float32)
+        """
         owner = self._owner("predict_on_batch")
         (x,) = self._to_device((data.as_tensors(x, "x", owner),), owner)
         self._ensure_built(x)
