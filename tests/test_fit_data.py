@@ -136,7 +136,8 @@ def test_dataset_dataloader_and_generator_feed_the_same_keras_run():
 
 
 # -- Keras's numbers: class weights and per-pixel weights ------------------------------------------
-def test_class_weight_matches_keras_for_sparse_and_one_hot_targets():
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_class_weight_matches_keras_for_sparse_and_one_hot_targets(as_dataset):
     case, keras = "dense_class_weight", KERAS["dense_class_weight"]
     x, labels = _a(case, "x"), _a(case, "labels")
     class_weight = {int(k): v for k, v in keras["class_weight"].items()}
@@ -145,7 +146,9 @@ def test_class_weight_matches_keras_for_sparse_and_one_hot_targets():
     for want in keras["train_on_batch"]:
         _close_logs(model.train_on_batch(x, labels, class_weight=class_weight, return_dict=True), want)
     _close_weights(model, case, "after_train")
-    history = model.fit(x, labels, class_weight=class_weight, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    # A Dataset of (x, label) items gets its class weights batch by batch: the same run.
+    data = (TensorDataset(torch.tensor(x), torch.tensor(labels)),) if as_dataset else (x, labels)
+    history = model.fit(*data, class_weight=class_weight, batch_size=4, epochs=2, shuffle=False, verbose=0)
     for name, values in keras["fit"].items():
         np.testing.assert_allclose(history.history[name], values, rtol=RTOL, err_msg=name)
     _close_weights(model, case, "after_fit")

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate
 
-from . import data, nest, sample_weights
+from . import data, sample_weights
 
 Batch = tuple[Any, Any, Any]  # (x, y, sample_weight); y and sample_weight may be None
 
