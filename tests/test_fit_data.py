@@ -523,6 +523,18 @@ def test_class_weight_must_be_a_dict_of_classes():
         model.train_on_batch(np.ones((4, 3)), np.ones((4, 2, 2)), class_weight={0: 2.0})
 
 
+def test_sample_weight_with_a_trailing_axis_of_one_and_missing_targets():
+    case = "dense_sample_weight"
+    x, y, sw = _a(case, "x"), _a(case, "y"), _a(case, "sw")
+    model = _dense_model(case, 2, 3)
+    model.name = "m"
+    model.compile("sgd", "mse", weighted_metrics=["mae"])
+    flat = model.evaluate(x, y, sample_weight=sw, verbose=0)
+    assert model.evaluate(x, y, sample_weight=sw[:, None], verbose=0) == pytest.approx(flat, rel=1e-6)
+    with pytest.raises(ValueError, match=r"Sequential 'm'\.evaluate\(\): no target for the loss 'mse'; pass `y`"):
+        model.evaluate(x, verbose=0)
+
+
 def test_torch_loss_modules_refuse_sample_weights():
     model = Sequential([Input((3,)), Dense(1)], name="t")
     model.compile("sgd", nn.MSELoss())

@@ -145,12 +145,14 @@ class CompiledLoss:
         self.entries: list[tuple[int, losses.Loss, float | None, str]] = []
         self.trackers: list[metrics_module.Mean] = []
         self.needed: list[bool] = []
+        self.named_outputs = False
         self.built = False
 
     def build(self, outputs: Outputs, owner: str) -> None:
         per_output = [None if spec is None else losses.get(spec) for spec in _per_output(self.loss, outputs, "loss", owner)]
         weights = self._weights(outputs, owner)
         self.needed = [loss is not None for loss in per_output]  # which outputs have a loss
+        self.named_outputs = outputs.names is not None  # else entries are named by their loss
         for index, loss in enumerate(per_output):
             if loss is not None:
                 name = outputs.names[index] if outputs.names else loss.name
@@ -183,7 +185,8 @@ class CompiledLoss:
         total = None
         for position, (index, loss, weight, name) in enumerate(self.entries):
             if y_true[index] is None:
-                raise ValueError(f"{owner}: no target for output {name!r}, which has a loss; pass it in `y`.")
+                what = f"output {name!r}" if self.named_outputs else f"the loss {name!r}"
+                raise ValueError(f"{owner}: no target for {what}; pass `y` (or yield (x, y) batches).")
             prediction = y_pred[index]
             if prediction.dtype in (torch.float16, torch.bfloat16):
                 # Keras computes losses in float32 (its Loss's dtype is floatx): a float16 loss
