@@ -151,6 +151,7 @@ class CompiledLoss:
     def build(self, outputs: Outputs, owner: str) -> None:
         per_output = [None if spec is None else losses.get(spec) for spec in _per_output(self.loss, outputs, "loss", owner)]
         weights = self._weights(outputs, owner)
+        self.entries, self.trackers = [], []
         self.needed = [loss is not None for loss in per_output]  # which outputs have a loss
         self.named_outputs = outputs.names is not None  # else entries are named by their loss
         for index, loss in enumerate(per_output):

@@ -184,8 +184,9 @@ class Trainer:
         y_pred = self(x)
         if self._outputs is None:
             # Keras resolves losses and metrics on the first batch.
-            self._outputs = compiled.Outputs(y_pred, getattr(self, "output_names", None))
-            self._compiled_loss.build(self._outputs, owner)
+            outputs = compiled.Outputs(y_pred, getattr(self, "output_names", None))
+            self._compiled_loss.build(outputs, owner)
+            self._outputs = outputs  # only once the loss is resolved: a refused `loss` is refused again
         outputs = self._outputs
         flat_pred = outputs.flatten(y_pred)
         needed = self._compiled_loss.needed
