@@ -350,7 +350,7 @@ def test_compile_errors():
     model.compile("sgd")
     with pytest.raises(ValueError, match=r"Sequential 'm'\.evaluate\(\): no loss to compute; pass `loss` to compile\(\)"):
         model.evaluate(x, y)
-    with pytest.raises(TypeError, match=r"Sequential 'm'\.compile\(\): `metrics` must be a list or tuple. Received: metrics='mae'"):
+    with pytest.raises(TypeError, match=r"Sequential 'm'\.compile\(\): `metrics` must be a list, tuple or dict. Received: metrics='mae'"):
         model.compile("sgd", "mse", metrics="mae")
 
 

@@ -64,6 +64,30 @@ class Callback:
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self.on_batch_end(batch, logs)
 
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Called when ``evaluate`` (or ``fit``'s validation) starts."""
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        """Called when ``evaluate`` (or ``fit``'s validation) ends, with its logs."""
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each evaluation batch."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each evaluation batch with the running metrics."""
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Called when ``predict`` starts."""
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Called when ``predict`` ends."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each prediction batch."""
+
+    def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Called after each prediction batch; ``logs["outputs"]`` holds the batch's outputs."""
+
 
 class CallbackList:
     """Calls each hook on every callback, in order; ``owner`` names the caller in errors."""

@@ -1,4 +1,8 @@
-"""Arrays for training: conversion, Keras's validation split, and batch indices."""
+"""In-memory data for training: conversion, sample counts, Keras's validation split, batch indices.
+
+``x``, ``y`` and ``sample_weight`` are arrays, tensors or nested lists of numbers, or, for
+models with several inputs or outputs, lists/tuples/dicts of those (:mod:`.nest`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, Iterator
 import torch
 
 from .. import arrays
+from . import nest
 
 
 def as_tensor(value: Any, argument: str, owner: str) -> torch.Tensor:
@@ -26,59 +31,95 @@ def as_tensor(value: Any, argument: str, owner: str) -> torch.Tensor:
     return tensor
 
 
-def xy(x: Any, y: Any, owner: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x`` and ``y`` as tensors with the same number of samples."""
-    x_t, y_t = as_tensor(x, "x", owner), as_tensor(y, "y", owner)
-    if len(x_t) != len(y_t):
-        raise ValueError(
-            f"{owner}: `x` and `y` must have the same number of samples. "
-            f"Received x with {len(x_t)} samples (shape {tuple(x_t.shape)}) and y with {len(y_t)} (shape {tuple(y_t.shape)})."
+def as_tensors(value: Any, argument: str, owner: str) -> Any:
+    """Each array of a (possibly nested) ``value`` as a tensor; ``None`` stays ``None``.
+
+    >>> import numpy as np
+    >>> [tuple(t.shape) for t in as_tensors([np.zeros((2, 3)), np.zeros(2)], "x", "fit")]
+    [(2, 3), (2,)]
+    """
+    if value is None:
+        return None
+    return nest.map_structure(lambda leaf: as_tensor(leaf, argument, owner), value)
+
+
+def num_samples(data: dict[str, Any], owner: str) -> int:
+    """The common number of samples of the named structures (``None`` entries skipped).
+
+    Raises ``ValueError`` listing each argument's sample counts and shapes when they differ.
+
+    >>> num_samples({"x": torch.zeros(4, 2), "y": [torch.zeros(4), torch.zeros(4, 1)]}, "fit")
+    4
+    """
+    counts = {name: [len(leaf) for leaf in nest.flatten(value)] for name, value in data.items() if value is not None}
+    distinct = {count for sizes in counts.values() for count in sizes}
+    if len(distinct) > 1:
+        names = [f"`{name}`" for name in counts]
+        joined = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+        received = " and ".join(
+            f"{name} with {sizes[0] if len(set(sizes)) == 1 else sizes} samples (shape {nest.shape_of(data[name])})"
+            for name, sizes in counts.items()
         )
-    return x_t, y_t
+        raise ValueError(f"{owner}: {joined} must have the same number of samples. Received {received}.")
+    return distinct.pop()
 
 
-def validation_pair(validation_data: Any, owner: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Keras's ``validation_data=(x_val, y_val)``."""
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise ValueError(
-            f"{owner}: `validation_data` must be a tuple (x_val, y_val) (sample weights are not supported). "
-            f"Received: {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}." if isinstance(validation_data, (tuple, list)) else ".")
-        )
-    return xy(validation_data[0], validation_data[1], owner)
+def take(value: Any, index: slice | torch.Tensor) -> Any:
+    """The samples at ``index`` of every tensor of ``value`` (``None`` stays ``None``).
+
+    >>> take({"a": torch.arange(4), "b": torch.arange(4) * 10}, slice(1, 3))
+    {'a': tensor([1, 2]), 'b': tensor([10, 20])}
+    """
+    if value is None:
+        return None
+    return nest.map_structure(lambda leaf: leaf[index], value)
 
 
-def split_validation(
-    x: torch.Tensor, y: torch.Tensor, fraction: float, owner: str
-) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-    """The first ``floor(n * (1 - fraction))`` samples train; the rest validate (before shuffling, as Keras).
+def split_validation(data: tuple[Any, ...], fraction: Any, owner: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The first ``floor(n * (1 - fraction))`` samples of each of ``data`` train; the rest validate.
 
-    >>> (xt, _), (xv, _) = split_validation(torch.arange(10), torch.arange(10), 0.25, "fit")
-    >>> xt.tolist(), xv.tolist()
-    ([0, 1, 2, 3, 4, 5, 6], [7, 8, 9])
+    Before any shuffling, as Keras does; ``data`` is ``(x, y, sample_weight)``, ``None``s kept.
+
+    >>> train, val = split_validation((torch.arange(10), torch.arange(10), None), 0.25, "fit")
+    >>> train[0].tolist(), val[0].tolist(), val[2]
+    ([0, 1, 2, 3, 4, 5, 6], [7, 8, 9], None)
     """
     if not isinstance(fraction, Real) or isinstance(fraction, bool) or not 0 < fraction < 1:
         raise ValueError(f"{owner}: `validation_split` must be a float in [0, 1). Received: validation_split={fraction!r}.")
-    split_at = math.floor(len(x) * (1.0 - fraction))
-    if split_at in (0, len(x)):
+    n = num_samples(dict(zip(("x", "y", "sample_weight"), data)), owner)
+    split_at = math.floor(n * (1.0 - fraction))
+    if split_at in (0, n):
         raise ValueError(
-            f"{owner}: the data has {len(x)} samples, too few to split into training and validation sets with "
+            f"{owner}: the data has {n} samples, too few to split into training and validation sets with "
             f"validation_split={fraction}. Provide more data or another validation_split."
         )
-    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+    return tuple(take(part, slice(0, split_at)) for part in data), tuple(take(part, slice(split_at, n)) for part in data)
 
 
-def check_batch_size(batch_size: Any, owner: str) -> int:
-    """Keras's default of 32 for ``None``; otherwise a positive int.
+def check_batch_size(batch_size: Any, owner: str, argument: str = "batch_size") -> int | None:
+    """``None`` (the caller's default) or a positive int.
 
-    >>> check_batch_size(None, "fit")
-    32
+    >>> check_batch_size(8, "fit"), check_batch_size(None, "fit")
+    (8, None)
     """
     if batch_size is None:
-        return 32
+        return None
     if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"{owner}: `batch_size` must be a positive int or None. Received: batch_size={batch_size!r}.")
+        raise ValueError(f"{owner}: `{argument}` must be a positive int or None. Received: {argument}={batch_size!r}.")
     return int(batch_size)
+
+
+def check_steps(steps: Any, owner: str, argument: str) -> int | None:
+    """``None``, or a positive int number of steps.
+
+    >>> check_steps(None, "fit", "steps_per_epoch"), check_steps(3, "fit", "steps_per_epoch")
+    (None, 3)
+    """
+    if steps is None:
+        return None
+    if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"{owner}: `{argument}` must be a positive int or None. Received: {argument}={steps!r}.")
+    return int(steps)
 
 
 def batches(n: int, batch_size: int, shuffle: bool) -> Iterator[torch.Tensor | slice]:

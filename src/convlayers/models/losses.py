@@ -178,8 +178,78 @@ def _log_probabilities(y_pred: Tensor, from_logits: bool, axis: int) -> Tensor:
     return torch.log(p.clamp(EPSILON, 1.0 - EPSILON))
 
 
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def squeeze_or_expand_to_same_rank(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
+    """Keras's rank reconciliation of losses and sample weights: drop, or add, a trailing size-1 axis.
+
+    When the ranks differ by one and the longer has a last axis of size 1, that axis goes,
+    unless the shorter is rank 1, which gains one instead.
+
+    >>> [tuple(t.shape) for t in squeeze_or_expand_to_same_rank(torch.zeros(4), torch.zeros(4, 1))]
+    [(4, 1), (4, 1)]
+    >>> [tuple(t.shape) for t in squeeze_or_expand_to_same_rank(torch.zeros(4, 3, 1), torch.zeros(4, 3))]
+    [(4, 3), (4, 3)]
+    """
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        return (x1, x2.unsqueeze(-1)) if x2.ndim == 1 else (x1.squeeze(-1), x2)
+    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        return (x1.unsqueeze(-1), x2) if x1.ndim == 1 else (x1, x2.squeeze(-1))
+    return x1, x2
+
+
+def reduce_weighted_values(values: Tensor, sample_weight: Any = None, reduction: str | None = "sum_over_batch_size", name: str = "loss") -> Tensor:
+    """Keras's ``reduce_weighted_values``: weight the per-sample losses, then reduce them.
+
+    ``sample_weight`` has one weight per sample (``(N,)``), or one per loss value (``(N, T)``
+    for losses of shape ``(N, T)``, e.g. per timestep); it must broadcast against the losses
+    once a trailing size-1 axis is reconciled. Reductions: ``"sum_over_batch_size"`` and
+    ``"mean"`` divide the weighted sum by the number of loss values; ``"sum"`` does not
+    divide; ``"mean_with_sample_weight"`` divides by the sum of the weights; ``"none"``/``None``
+    returns the weighted values. A scalar loss is returned as is when unweighted.
+
+    >>> values = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> reduce_weighted_values(values, torch.tensor([1.0, 1.0, 0.0, 0.0]))
+    tensor(0.7500)
+    >>> reduce_weighted_values(values, torch.tensor([1.0, 1.0, 0.0, 0.0]), "mean_with_sample_weight")
+    tensor(1.5000)
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Loss {name!r}: `reduction` must be one of {REDUCTIONS}. Received: reduction={reduction!r}.")
+    if sample_weight is not None:
+        weight = torch.as_tensor(sample_weight).to(device=values.device, dtype=values.dtype)
+        values, weight = squeeze_or_expand_to_same_rank(values, weight)
+        try:
+            shape = torch.broadcast_shapes(values.shape, weight.shape)
+        except RuntimeError:
+            shape = None
+        if shape != values.shape:
+            raise ValueError(
+                f"Loss {name!r}: `sample_weight` of shape {tuple(weight.shape)} does not match the per-sample losses of "
+                f"shape {tuple(values.shape)}: give one weight per sample, or one per loss value (the target's leading dims)."
+            )
+        values = values * weight
+        sample_weight = weight
+    if reduction in (None, "none") or values.ndim == 0 or values.numel() == 0 and values.ndim == 1:
+        return values
+    total = values.sum()
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = sample_weight.sum()
+    else:
+        divisor = torch.tensor(float(values.numel()), dtype=total.dtype, device=total.device)
+    # Keras's divide_no_nan: an empty batch, or all-zero weights here, gives 0.
+    return torch.where(divisor == 0, torch.zeros_like(total), total / torch.where(divisor == 0, torch.ones_like(divisor), divisor))
+
+
 class Loss:
-    """A loss: ``loss(y_true, y_pred)`` is the batch mean of a per-sample loss function.
+    """A loss: ``loss(y_true, y_pred, sample_weight=None)`` reduces a per-sample loss function, as Keras.
+
+    With ``sample_weight``, the per-sample losses are multiplied by it and Keras's
+    ``"sum_over_batch_size"`` reduction divides their sum by their **number** (not by the
+    sum of the weights): a weight of 0 still counts the sample.
 
     Args:
         fn: ``(y_true, y_pred, **kwargs) -> per-sample losses``.
@@ -189,16 +259,22 @@ class Loss:
     >>> import torch
     >>> Loss(mean_absolute_error, "mae")(torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [0.0]]))
     tensor(1.5000)
+    >>> Loss(mean_absolute_error, "mae")(torch.tensor([[1.0], [2.0]]), torch.zeros(2, 1), torch.tensor([0.0, 1.0]))
+    tensor(1.)
     """
+
+    #: How the weighted per-sample losses become one value (see :func:`reduce_weighted_values`).
+    reduction = "sum_over_batch_size"
 
     def __init__(self, fn: Callable[..., Tensor], name: str, **kwargs: Any) -> None:
         self.fn = fn
         self.name = name
         self.kwargs = kwargs
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+    def __call__(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
         y_true, y_pred = match_ranks(torch.as_tensor(y_true), y_pred)
-        return self.fn(y_true, y_pred, **self.kwargs).mean()
+        values = torch.as_tensor(self.fn(y_true, y_pred, **self.kwargs))
+        return reduce_weighted_values(values, sample_weight, self.reduction, self.name)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.kwargs}
@@ -291,7 +367,12 @@ class TorchLoss(Loss):
     def __init__(self, module: torch.nn.Module) -> None:
         super().__init__(module, type(module).__name__)
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+    def __call__(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+        if sample_weight is not None:
+            raise ValueError(
+                f"The torch loss {self.name} reduces its batch itself, so it cannot take `sample_weight` or "
+                f"`class_weight`. Use a Keras loss (a name such as 'mse', or a convlayers.losses class)."
+            )
         return self.fn(y_pred, torch.as_tensor(y_true, device=y_pred.device))
 
 

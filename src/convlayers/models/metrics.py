@@ -83,16 +83,43 @@ class Metric:
         self._total = 0.0
         self._count = 0
 
-    def _accumulate(self, values: Tensor) -> None:
-        # A Python float: float64 whatever the device (some have no float64 tensors).
-        self._total += float(values.detach().sum())
-        self._count += values.numel()
+    def _accumulate(self, values: Tensor, sample_weight: Tensor | None = None) -> None:
+        """Keras's ``Mean`` update: per-sample means, weighted by ``sample_weight`` when given.
 
-    def update_state(self, y_true: Tensor, y_pred: Tensor) -> None:
+        Unweighted, each sample counts once (its values averaged over the non-batch axes).
+        Weighted, the mean is ``sum(values * w) / sum(w)``: weights of shape ``(N,)`` weigh
+        whole samples, weights shaped like the values (``(N, T)``) weigh each value.
+        """
+        values = values.detach()
+        if sample_weight is not None:
+            weight = torch.as_tensor(sample_weight).to(device=values.device, dtype=values.dtype)
+            values, weight = losses.squeeze_or_expand_to_same_rank(values, weight)
+            if values.ndim > weight.ndim:
+                values = values.mean(dim=tuple(range(weight.ndim, values.ndim)))
+            try:
+                weight = weight.broadcast_to(values.shape)
+            except RuntimeError:
+                raise ValueError(
+                    f"Metric {self.name!r}: `sample_weight` of shape {tuple(weight.shape)} does not match its per-sample "
+                    f"values of shape {tuple(values.shape)}: give one weight per sample, or one per value."
+                ) from None
+            values = values * weight
+            if weight.ndim > 1:
+                weight = weight.mean(dim=tuple(range(1, weight.ndim)))
+        if values.ndim > 1:
+            values = values.mean(dim=tuple(range(1, values.ndim)))
+        # Python floats: float64 whatever the device (some have no float64 tensors).
+        self._total += float(values.sum())
+        if sample_weight is not None:
+            self._count += float(weight.sum())
+        else:
+            self._count += len(values) if values.ndim else 1
+
+    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> None:
         raise NotImplementedError
 
     def result(self) -> float:
-        """The mean of every value since the last reset (0.0 before any)."""
+        """The (weighted) mean of every value since the last reset (0.0 before any, or for zero weights)."""
         return self._total / self._count if self._count else 0.0
 
     def __repr__(self) -> str:
@@ -122,6 +149,9 @@ class MeanMetricWrapper(Metric):
     >>> mae.update_state(torch.tensor([[1.0], [3.0]]), torch.zeros(2, 1))
     >>> mae.result()
     2.0
+    >>> mae.update_state(torch.tensor([[4.0]]), torch.zeros(1, 1), sample_weight=torch.tensor([2.0]))
+    >>> mae.result()  # (1 + 3 + 2 * 4) / (1 + 1 + 2)
+    3.0
     """
 
     def __init__(self, fn: Callable[..., Tensor], name: str, direction: str = "down", **kwargs: Any) -> None:
@@ -129,9 +159,9 @@ class MeanMetricWrapper(Metric):
         self.fn = fn
         self.kwargs = kwargs
 
-    def update_state(self, y_true: Tensor, y_pred: Tensor) -> None:
+    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> None:
         y_true, y_pred = losses.match_ranks(torch.as_tensor(y_true), y_pred)
-        self._accumulate(torch.as_tensor(self.fn(y_true, y_pred, **self.kwargs)))
+        self._accumulate(torch.as_tensor(self.fn(y_true, y_pred, **self.kwargs)), sample_weight)
 
 
 class BinaryAccuracy(MeanMetricWrapper):

@@ -41,8 +41,8 @@ def format_logs(logs: Logs | None) -> str:
     return " - ".join(f"{name}: {value:.4f}" if abs(value) > 1e-3 else f"{name}: {value:.4e}" for name, value in (logs or {}).items())
 
 
-def new_bar(steps: int) -> tqdm:
-    """A live progress bar over ``steps`` batches on stdout."""
+def new_bar(steps: int | None) -> tqdm:
+    """A live progress bar over ``steps`` batches on stdout (a count alone when ``None``)."""
     return tqdm(total=steps, file=sys.stdout, unit="step", bar_format=BAR_FORMAT, leave=True)
 
 
@@ -54,16 +54,19 @@ class ProgressBar(Callback):
         self.verbose = verbose
         self.bar: tqdm | None = None
         self.started = 0.0
+        self.seen = 0
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         epochs = self.params["epochs"]
         if epochs > 1:
             print(f"Epoch {epoch + 1}/{epochs}", file=sys.stdout, flush=True)
         self.started = time.perf_counter()
+        self.seen = 0
         if self.verbose == 1:
             self.bar = new_bar(self.params["steps"])
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self.seen += 1
         if self.bar is not None:
             self.bar.set_postfix_str(format_logs(logs), refresh=False)
             self.bar.update(1)
@@ -74,7 +77,7 @@ class ProgressBar(Callback):
             self.bar.close()  # draws the final state once
             self.bar = None
             return
-        steps = self.params["steps"]
+        steps = self.seen  # the params' steps are unknown (None) for a generator
         elapsed = time.perf_counter() - self.started
         print(
             f"{steps}/{steps} - {elapsed:.0f}s - {1000 * elapsed / max(steps, 1):.0f}ms/step - {format_logs(logs)}",
