@@ -62,9 +62,9 @@ class Trainer:
 
         Args:
             optimizer: a Keras name (``"adam"``, ``"sgd"``, ``"rmsprop"``...; Keras's defaults, see
-                :mod:`convlayers.models.optimizers`), a spec such as ``optimizers.Adam(1e-4)``,
-                a ``torch.optim.Optimizer`` over the model's parameters, or a factory
-                ``params -> optimizer`` (e.g. ``torch.optim.AdamW``).
+                :mod:`convlayers.models.optimizers`), a Keras optimizer such as ``optimizers.Adam(1e-4)``
+                (then ``model.optimizer`` once built), a ``torch.optim.Optimizer`` over the model's
+                parameters, or a factory ``params -> optimizer`` (e.g. ``torch.optim.AdamW``).
             loss: a Keras loss name (probabilities expected, as in Keras), a
                 :class:`~convlayers.models.losses.Loss` (``SparseCategoricalCrossentropy(from_logits=True)``),
                 a ``torch.nn`` loss module (called torch-style, ``(y_pred, y_true)``), or a
@@ -96,7 +96,7 @@ class Trainer:
         >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1)])
         >>> model.compile("sgd", "mse", metrics=["mae"])
         >>> model.compile_arguments
-        {'optimizer': KerasOptimizer('sgd', learning_rate=0.01, momentum=0.0, nesterov=False), 'loss': 'mse', 'metrics': ['mae']}
+        {'optimizer': SGD(learning_rate=0.01, momentum=0.0, nesterov=False), 'loss': 'mse', 'metrics': ['mae']}
         """
         if not self.compiled:
             raise ValueError(f"{self._owner('compile_arguments')}: the model is not compiled.")
@@ -162,13 +162,15 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         y_pred = self(x)
         loss = self._loss_on(y, y_pred)
+        # A Keras optimizer's loss_scale_factor multiplies the loss; its step divides the gradients back.
+        scaled = self.optimizer.scale_loss(loss) if isinstance(self.optimizer, optimizers.Optimizer) else loss
         if self.loss_scaler is None:
-            loss.backward()
+            scaled.backward()
             self.optimizer.step()
         else:
             # step() unscales the gradients and skips the update when any is inf or NaN;
             # update() then halves the scale, or doubles it after a run of finite steps.
-            self.loss_scaler.scale(loss).backward()
+            self.loss_scaler.scale(scaled).backward()
             self.loss_scaler.step(self.optimizer)
             self.loss_scaler.update()
         for layer in self.layers:
@@ -247,6 +249,8 @@ class Trainer:
                 hooks.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+        if isinstance(self.optimizer, optimizers.Optimizer) and epochs > 0:
+            self.optimizer.finalize_variable_values()  # with use_ema, the weights become their average (Keras)
         hooks.on_train_end(logs)
         return history
 
