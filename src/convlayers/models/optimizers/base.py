@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import OrderedDict
 from typing import Any, Callable, Iterable
 
 import torch
@@ -25,6 +26,9 @@ import torch
 from .schedules import LearningRateSchedule, serialize as serialize_schedule
 
 LearningRate = float | LearningRateSchedule | Callable[[], float]
+_HOOK_TABLES = tuple(
+    f"_optimizer_{kind}_{when}_hooks" for kind in ("step", "state_dict", "load_state_dict") for when in ("pre", "post")
+)
 
 
 def _snake_case(name: str) -> str:
@@ -123,6 +127,9 @@ class Optimizer(torch.optim.Optimizer):
         self._learning_rate: LearningRate = learning_rate
         self._iterations = 0
         self.built = False
+        # torch's step wrapper reads the hook tables even before build (then says it is not built).
+        for hooks in _HOOK_TABLES:
+            setattr(self, hooks, OrderedDict())
 
     # -- Keras's attributes -----------------------------------------------------------------
     @property
