@@ -1,5 +1,7 @@
 """Keras's training callbacks: the ``Callback`` protocol, ``History``, ``EarlyStopping``,
-``ModelCheckpoint`` and ``LambdaCallback``.
+``ModelCheckpoint`` and ``LambdaCallback`` here; ``ReduceLROnPlateau``, ``LearningRateScheduler``
+(:mod:`.rate_callbacks`), ``CSVLogger``, ``TerminateOnNaN`` and ``BackupAndRestore``
+(:mod:`.run_callbacks`) exported here too.
 
 ``fit`` calls, in order: ``on_train_begin``; per epoch ``on_epoch_begin``, per batch
 ``on_train_batch_begin``/``on_train_batch_end`` (which call ``on_batch_begin``/
@@ -63,6 +65,31 @@ class Callback:
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self.on_batch_end(batch, logs)
+
+    # Keras 3's evaluation and prediction hooks: no-ops to override.
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of an evaluation."""
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of an evaluation."""
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of a prediction."""
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of a prediction."""
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each evaluation batch."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each evaluation batch."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each prediction batch."""
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each prediction batch."""
 
 
 class CallbackList:
@@ -301,3 +328,8 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+# Defined beside, on the base classes above; exported here as Keras's ``keras.callbacks``.
+from .rate_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+from .run_callbacks import BackupAndRestore, CSVLogger, TerminateOnNaN  # noqa: E402

@@ -53,6 +53,7 @@ class Trainer:
     optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built
     loss: Any = None
     history: History | None = None
+    _initial_epoch: int | None = None  # set by BackupAndRestore when it resumes a run
     #: The dynamic loss scale of a ``mixed_float16`` model (made by ``fit``), else ``None``.
     loss_scaler: torch.amp.GradScaler | None = None
 
@@ -233,6 +234,8 @@ class Trainer:
         self.stop_training = False
         logs: Logs = {}
         hooks.on_train_begin({})
+        # BackupAndRestore sets where a resumed run starts, as Keras's callback does.
+        initial_epoch = self._initial_epoch or initial_epoch
         with _mode_kept(self):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
