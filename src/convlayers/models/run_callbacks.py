@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import os
+import pickle
 import shutil
 from typing import Any
 
@@ -175,7 +176,7 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         try:
             self._load()
-        except (OSError, RuntimeError, EOFError, ValueError):
+        except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
             previous = self._weights_path + ".bkp"
             if not os.path.exists(previous):
                 raise
