@@ -237,3 +237,14 @@ def test_fit_ends_with_the_ema_weights():
         averages = [kernel, bias] if averages is None else [0.5 * a + 0.5 * w for a, w in zip(averages, (kernel, bias))]
     for got, expected in zip(model.get_weights(), averages):
         np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_compile_on_an_unbuilt_model_gives_the_keras_object_at_once():
+    model = Sequential([Dense(2)])  # built by fit, from the data
+    optimizer = optimizers.SGD(0.1)
+    model.compile(optimizer, "mse")
+    assert model.optimizer is optimizer and not optimizer.built
+    optimizer.learning_rate = 0.05  # before any step, as Keras allows
+    model.summary(print_fn=lambda line, **kwargs: None)  # reads the (empty) optimizer state
+    model.fit(*_xy(), batch_size=16, epochs=1, verbose=0)
+    assert model.optimizer is optimizer and optimizer.built and optimizer.param_groups[0]["lr"] == 0.05

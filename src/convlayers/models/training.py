@@ -50,7 +50,7 @@ class Trainer:
 
     compiled = False
     stop_training = False
-    optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built
+    optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built (a Keras one: by compile)
     loss: Any = None
     history: History | None = None
     _initial_epoch: int | None = None  # set by BackupAndRestore when it resumes a run
@@ -64,8 +64,9 @@ class Trainer:
         Args:
             optimizer: a Keras name (``"adam"``, ``"sgd"``, ``"rmsprop"``...; Keras's defaults, see
                 :mod:`convlayers.models.optimizers`), a Keras optimizer such as ``optimizers.Adam(1e-4)``
-                (then ``model.optimizer`` once built), a ``torch.optim.Optimizer`` over the model's
-                parameters, or a factory ``params -> optimizer`` (e.g. ``torch.optim.AdamW``).
+                (``model.optimizer`` from now on; ``fit`` builds it over the parameters), a
+                ``torch.optim.Optimizer`` over the model's parameters, or a factory
+                ``params -> optimizer`` (e.g. ``torch.optim.AdamW``).
             loss: a Keras loss name (probabilities expected, as in Keras), a
                 :class:`~convlayers.models.losses.Loss` (``SparseCategoricalCrossentropy(from_logits=True)``),
                 a ``torch.nn`` loss module (called torch-style, ``(y_pred, y_true)``), or a
@@ -83,7 +84,10 @@ class Trainer:
         self._metric_identifiers = list(metrics or [])
         self.compiled_metrics: list[metrics_module.Metric] = []
         self._loss_tracker = metrics_module.Mean("loss")
-        self.optimizer = self._optimizer_spec.build(self.parameters()) if self.built else None
+        if self.built:
+            self.optimizer = self._optimizer_spec.build(self.parameters())
+        else:  # a Keras optimizer is model.optimizer at once, as in Keras; fit builds it
+            self.optimizer = self._optimizer_spec if isinstance(self._optimizer_spec, optimizers.Optimizer) else None
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
         self.compiled = True
 
@@ -221,7 +225,7 @@ class Trainer:
         elif validation_split:
             (x_t, y_t), validation = data.split_validation(x_t, y_t, validation_split, owner)
         self._ensure_built(x_t)
-        if self.optimizer is None:
+        if self.optimizer is None or not getattr(self.optimizer, "built", True):
             self.optimizer = self._optimizer_spec.build(self.parameters())
         if self.loss_scaler is None and self._uses_float16():
             self.loss_scaler = loss_scaler(self._device())

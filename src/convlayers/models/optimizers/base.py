@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from typing import Any, Callable, Iterable
 
 import torch
@@ -127,9 +127,13 @@ class Optimizer(torch.optim.Optimizer):
         self._learning_rate: LearningRate = learning_rate
         self._iterations = 0
         self.built = False
-        # torch's step wrapper reads the hook tables even before build (then says it is not built).
+        # Until build, an empty torch optimizer: torch's step wrapper reads the hook tables (then
+        # step says it is not built), and model summaries read `state`.
         for hooks in _HOOK_TABLES:
             setattr(self, hooks, OrderedDict())
+        self.defaults: dict[str, Any] = {}
+        self.state: defaultdict[torch.Tensor, Any] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
 
     # -- Keras's attributes -----------------------------------------------------------------
     @property
@@ -310,7 +314,7 @@ class Optimizer(torch.optim.Optimizer):
         elif self.global_clipnorm and self.global_clipnorm > 0:
             norm = torch.sqrt(torch.stack([torch.sum(torch.square(g.float())) for g in grads]).sum())
             # A non-finite norm makes the scale NaN, as in Keras, instead of silently skipping.
-            scale = self.global_clipnorm * torch.minimum(1.0 / norm, torch.tensor(1.0 / self.global_clipnorm)) + (norm - norm)
+            scale = self.global_clipnorm * torch.clamp(1.0 / norm, max=1.0 / self.global_clipnorm) + (norm - norm)
             for grad in grads:
                 grad.mul_(scale.to(grad.dtype))
         elif self.clipvalue and self.clipvalue > 0:
