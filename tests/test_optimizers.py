@@ -248,3 +248,28 @@ def test_compile_on_an_unbuilt_model_gives_the_keras_object_at_once():
     model.summary(print_fn=lambda line, **kwargs: None)  # reads the (empty) optimizer state
     model.fit(*_xy(), batch_size=16, epochs=1, verbose=0)
     assert model.optimizer is optimizer and optimizer.built and optimizer.param_groups[0]["lr"] == 0.05
+
+
+def test_schedule_argument_errors_and_custom_schedules():
+    with pytest.raises(ValueError, match="ExponentialDecay: argument `decay_steps` must be > 0. Received: decay_steps=0"):
+        schedules.ExponentialDecay(0.1, 0, 0.5)
+    with pytest.raises(ValueError, match="CosineDecayRestarts: argument `first_decay_steps` must be > 0"):
+        schedules.CosineDecayRestarts(0.1, -1)
+    with pytest.raises(ValueError, match="the length of boundaries should be 1 less than the length of values"):
+        schedules.PiecewiseConstantDecay([1, 2], [1.0, 0.5])
+
+    class Halving(schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 1.0 / 2**step
+
+        def get_config(self):
+            return {}
+
+    w = torch.nn.Parameter(torch.zeros(1))
+    optimizer = optimizers.SGD(Halving()).build([w])
+    for _ in range(3):
+        w.grad = torch.ones(1)
+        optimizer.step()
+    assert w.item() == -(1 + 0.5 + 0.25) and optimizer.learning_rate == 0.125
+    config = optimizers.serialize(optimizer)["config"]["learning_rate"]
+    assert config["class_name"] == "Halving" and type(schedules.deserialize(config, {"Halving": Halving})) is Halving
