@@ -248,7 +248,7 @@ def keras_compile_config(model: Sequential) -> dict[str, Any]:
     if not isinstance(spec, optimizers.Optimizer):
         raise ValueError(
             f"Keras cannot express {owner}'s optimizer {getattr(spec, 'optimizer', spec)!r}: a Keras file names a "
-            f"Keras optimizer ({', '.join(optimizers.__all__[1:10])}). Compile with one of those, or save as .safetensors."
+            f"Keras optimizer ({', '.join(cls.__name__ for cls in optimizers.IMPLEMENTED)}). Compile with one of those, or save as .safetensors."
         )
     return {
         "optimizer": optimizers.serialize(spec),  # Keras's full config, defaults filled in

@@ -202,7 +202,7 @@ class BackupAndRestore(Callback):
             with open(self._metadata_path) as f:
                 epoch = json.loads(f.read())["epoch"]
             self._current_epoch = epoch
-            self.model._initial_epoch = epoch  # fit starts there
+            self.model._initial_epoch = epoch  # this fit starts there
 
     # -- saving ------------------------------------------------------------------------------
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
@@ -239,6 +239,5 @@ class BackupAndRestore(Callback):
             f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        self.model._initial_epoch = None
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)

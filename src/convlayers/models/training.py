@@ -238,8 +238,8 @@ class Trainer:
         self.stop_training = False
         logs: Logs = {}
         hooks.on_train_begin({})
-        # BackupAndRestore sets where a resumed run starts, as Keras's callback does.
-        initial_epoch = self._initial_epoch or initial_epoch
+        # BackupAndRestore sets where a resumed run starts, as Keras's callback does (for this run only).
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         with _mode_kept(self):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()

@@ -56,7 +56,8 @@ CLASSES: dict[str, type] = {
     cls.__name__.lower(): cls
     for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Adafactor, Lamb)
 }
-_IMPLEMENTED = [name for name, cls in CLASSES.items() if issubclass(cls, Optimizer)]
+#: The Keras optimizers implemented here (the others in ``CLASSES`` are refused).
+IMPLEMENTED: tuple[type[Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, type] | None =
     custom = dict(custom_objects or {})
     cls = custom.get(name) or CLASSES.get(str(name).lower())
     if cls is None:
-        raise ValueError(f"Unknown optimizer {name!r}. Allowed names: {', '.join(_IMPLEMENTED)}; or a torch.optim.Optimizer, "
+        raise ValueError(f"Unknown optimizer {name!r}. Allowed names: {', '.join(cls.__name__.lower() for cls in IMPLEMENTED)}; or a torch.optim.Optimizer, "
                          "or a factory params -> optimizer.")
     return cls.from_config(dict(config.get("config") or {}), custom) if hasattr(cls, "from_config") else cls()
 
