@@ -59,9 +59,18 @@ class Optimizer(torch.optim.Optimizer):
             so many steps (an int >= 2); ``iterations`` counts the applied updates.
         name: the optimizer's name (default: the class name in snake case, ``"adam"``).
 
-    Subclasses set ``_own`` (their own argument names, in Keras's config order) and either
-    ``_torch_class`` plus ``_torch_arguments`` (a torch optimizer does the update) or
-    ``_defaults`` plus ``_update`` (the update written here, in Keras's form).
+    Subclasses set ``_own`` (their own argument names, in Keras's config order) and
+    ``_torch_arguments`` (a parameter group's hyperparameters), and either ``_torch_class``
+    (a torch optimizer does the update) or ``_update`` (the update written here, in Keras's form).
+
+    >>> import torch
+    >>> from convlayers.models.optimizers import SGD
+    >>> w = torch.nn.Parameter(torch.tensor([3.0, 4.0]))
+    >>> optimizer = SGD(1.0, clipnorm=1.0, weight_decay=0.5).build([w])
+    >>> w.grad = torch.tensor([3.0, 4.0])    # norm 5: clipped to (0.6, 0.8)
+    >>> _ = optimizer.step()                  # w - 0.5 * w, then minus the clipped gradient
+    >>> [round(v, 6) for v in w.tolist()], optimizer.iterations
+    ([0.9, 1.2], 1)
     """
 
     _own: tuple[str, ...] = ()
