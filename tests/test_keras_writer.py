@@ -260,7 +260,10 @@ def test_compile_settings_are_written_as_keras_names(tmp_path):
     save_model(model, tmp_path / "m.h5")
     compile_config = json.loads(zipfile.ZipFile(tmp_path / "m.keras").read("config.json"))["compile_config"]
     optimizer = {"module": "keras.optimizers", "class_name": "Adam", "registered_name": None, "config": {
-        "name": "adam", "learning_rate": 1e-4, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}}
+        "name": "adam", "learning_rate": 1e-4, "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+        "clipvalue": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+        "loss_scale_factor": None, "gradient_accumulation_steps": None,  # Keras 3's full optimizer config
+        "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}}
     assert compile_config == {"optimizer": optimizer, "loss": "categorical_crossentropy", "loss_weights": None,
                               "metrics": ["accuracy", "mae"], "weighted_metrics": None, "run_eagerly": False,
                               "steps_per_execution": 1, "jit_compile": False}

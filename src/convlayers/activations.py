@@ -134,6 +134,10 @@ _BUILTINS |= {name: Activation(name, fn, elementwise=False) for name, fn in _ALO
 _BUILTINS |= {alias: _BUILTINS[name] for alias, name in _ALIASES.items()}
 _REGISTRY: Registry[Activation] = Registry("activation", "keras.activations", Activation, _BUILTINS, Activation)
 
+# Keras's activation functions by their names (``activations.relu(x)``), with Keras's defaults.
+globals().update(_BUILTINS)
+__all__ += sorted(_BUILTINS)
+
 
 def get(identifier: Any) -> Activation:
     """The activation for ``identifier``: ``None`` (linear), a Keras name, a config, or a callable.

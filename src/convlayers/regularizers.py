@@ -22,7 +22,10 @@ from torch import Tensor
 
 from .registry import Configurable, Registry, Wrapped
 
-__all__ = ["L1", "L1L2", "L2", "CallableRegularizer", "OrthogonalRegularizer", "Regularizer", "get", "register", "serialize"]
+__all__ = [
+    "L1", "L1L2", "L2", "CallableRegularizer", "OrthogonalRegularizer", "Regularizer", "get", "register", "serialize",
+    "l1", "l1_l2", "l2", "orthogonal_regularizer",
+]
 
 _EPSILON = 1e-7  # keras.config.epsilon()
 
@@ -183,3 +186,10 @@ def register(name: str, obj: Callable[[Tensor], Tensor] | type[Regularizer] | Re
     tensor(2.)
     """
     _REGISTRY.register(name, obj)
+
+
+# Keras's lower-case spellings are the classes themselves (keras.regularizers.l2 is L2).
+l1 = L1
+l2 = L2
+l1_l2 = L1L2
+orthogonal_regularizer = OrthogonalRegularizer

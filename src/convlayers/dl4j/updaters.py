@@ -17,8 +17,8 @@ class Sgd:
 
     learningRate: float = 1e-3
 
-    def optimizer(self) -> optimizers.KerasOptimizer:
-        return optimizers.KerasOptimizer("sgd", learning_rate=self.learningRate)
+    def optimizer(self) -> optimizers.Optimizer:
+        return optimizers.SGD(float(self.learningRate))
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,8 @@ class Adam:
     beta2: float = 0.999
     epsilon: float = 1e-8
 
-    def optimizer(self) -> optimizers.KerasOptimizer:
-        return optimizers.KerasOptimizer("adam", learning_rate=self.learningRate, beta_1=self.beta1,
-                                         beta_2=self.beta2, epsilon=self.epsilon)
+    def optimizer(self) -> optimizers.Optimizer:
+        return optimizers.Adam(float(self.learningRate), beta_1=self.beta1, beta_2=self.beta2, epsilon=self.epsilon)
 
 
 @dataclass(frozen=True)
@@ -42,5 +41,5 @@ class Nesterovs:
     learningRate: float = 0.1
     momentum: float = 0.9
 
-    def optimizer(self) -> optimizers.KerasOptimizer:
-        return optimizers.KerasOptimizer("sgd", learning_rate=self.learningRate, momentum=self.momentum, nesterov=True)
+    def optimizer(self) -> optimizers.Optimizer:
+        return optimizers.SGD(float(self.learningRate), momentum=float(self.momentum), nesterov=True)

@@ -34,6 +34,9 @@ __all__ = [
     "HeUniform", "Identity", "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal",
     "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
     "compute_fans", "get", "register", "serialize",
+    "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "constant", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal",
+    "random_uniform", "truncated_normal", "variance_scaling", "zeros",
 ]
 
 class RandomNormal(_Random):
@@ -333,6 +336,14 @@ _NAMES: dict[str, type[Initializer]] = {
     "variance_scaling": VarianceScaling, "zero": Zeros, "zeros": Zeros,
 }
 _REGISTRY: Registry[Initializer] = Registry("initializer", "keras.initializers", Initializer, _NAMES, CallableInitializer)
+
+# Keras's other spellings are the classes themselves (keras.initializers.he_normal is HeNormal).
+# ``stft`` is not one of them here: it names the module that defines STFT.
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+constant, identity, ones, orthogonal, zeros = Constant, Identity, Ones, Orthogonal, Zeros
+glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, HeUniform
+lecun_normal, lecun_uniform, variance_scaling = LecunNormal, LecunUniform, VarianceScaling
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 
 
 def get(identifier: Any) -> Initializer:

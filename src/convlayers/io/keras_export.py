@@ -120,13 +120,6 @@ KERAS_ADDED_KEYS: Mapping[type[Layer], Mapping[str, Any]] = MappingProxyType(
 #: Keras 3 builds these at construction (they have no ``build``), so it writes no ``build_config`` for them.
 _BUILT_AT_INIT = (Activation, Dropout, Pooling, GlobalPooling, Reshape) + COMPANIONS_BUILT_AT_INIT
 
-#: Keras 3's optimizer class for each optimizer name.
-_OPTIMIZER_CLASSES = {
-    "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam",
-}
-
-
 def check_keras_model(model: Any) -> Sequential:
     """``model`` if Keras 3 can express it, else a ``TypeError``/``ValueError`` saying what it cannot.
 
@@ -254,18 +247,13 @@ def keras_compile_config(model: Sequential) -> dict[str, Any]:
     arguments = model.compile_arguments
     spec = arguments["optimizer"]
     owner = f"Sequential {model.name!r}"
-    if not isinstance(spec, optimizers.KerasOptimizer):
+    if not isinstance(spec, optimizers.Optimizer):
         raise ValueError(
             f"Keras cannot express {owner}'s optimizer {getattr(spec, 'optimizer', spec)!r}: a Keras file names a "
-            f"Keras optimizer ({', '.join(_OPTIMIZER_CLASSES)}). Compile with one of those, or save as .safetensors."
+            f"Keras optimizer ({', '.join(cls.__name__ for cls in optimizers.IMPLEMENTED)}). Compile with one of those, or save as .safetensors."
         )
     return {
-        "optimizer": {
-            "module": "keras.optimizers",
-            "class_name": _OPTIMIZER_CLASSES[spec.name],
-            "config": {"name": spec.name, **spec.arguments},  # Keras's defaults filled in
-            "registered_name": None,
-        },
+        "optimizer": optimizers.serialize(spec),  # Keras's full config, defaults filled in
         "loss": _keras_loss(arguments["loss"], owner),
         "loss_weights": None,
         "metrics": [_keras_metric(metric, owner) for metric in arguments["metrics"]] or None,

@@ -1,5 +1,7 @@
 """Keras's training callbacks: the ``Callback`` protocol, ``History``, ``EarlyStopping``,
-``ModelCheckpoint`` and ``LambdaCallback``.
+``ModelCheckpoint`` and ``LambdaCallback`` here; ``ReduceLROnPlateau``, ``LearningRateScheduler``
+(:mod:`.rate_callbacks`), ``CSVLogger``, ``TerminateOnNaN`` and ``BackupAndRestore``
+(:mod:`.run_callbacks`) exported here too.
 
 ``fit`` calls, in order: ``on_train_begin``; per epoch ``on_epoch_begin``, per batch
 ``on_train_batch_begin``/``on_train_batch_end`` (which call ``on_batch_begin``/
@@ -325,3 +327,8 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+# Defined beside, on the base classes above; exported here as Keras's ``keras.callbacks``.
+from .rate_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+from .run_callbacks import BackupAndRestore, CSVLogger, TerminateOnNaN  # noqa: E402

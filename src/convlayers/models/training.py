@@ -60,9 +60,10 @@ class Trainer:
     stop_training = False
     stop_evaluating = False
     stop_predicting = False
-    optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built
+    optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built (a Keras one: by compile)
     loss: Any = None
     history: History | None = None
+    _initial_epoch: int | None = None  # set by BackupAndRestore when it resumes a run
     #: The dynamic loss scale of a ``mixed_float16`` model (made by ``fit``), else ``None``.
     loss_scaler: torch.amp.GradScaler | None = None
     #: How errors name the model's kind (``Sequential 'name'.fit()``); the class name when ``None``.
@@ -81,8 +82,9 @@ class Trainer:
 
         Args:
             optimizer: a Keras name (``"adam"``, ``"sgd"``, ``"rmsprop"``...; Keras's defaults, see
-                :mod:`convlayers.models.optimizers`), a spec such as ``optimizers.Adam(1e-4)``,
-                a ``torch.optim.Optimizer`` over the model's parameters, or a factory
+                :mod:`convlayers.models.optimizers`), a Keras optimizer such as ``optimizers.Adam(1e-4)``
+                (``model.optimizer`` from now on; ``fit`` builds it over the parameters), a
+                ``torch.optim.Optimizer`` over the model's parameters, or a factory
                 ``params -> optimizer`` (e.g. ``torch.optim.AdamW``).
             loss: a Keras loss name (probabilities expected, as in Keras), a
                 :class:`~convlayers.models.losses.Loss` (``SparseCategoricalCrossentropy(from_logits=True)``),
@@ -111,7 +113,10 @@ class Trainer:
         self._compiled_metrics = metric_setup
         self._outputs: compiled.Outputs | None = None  # read from the first batch
         self._loss_tracker = metrics_module.Mean("loss")
-        self.optimizer = self._optimizer_spec.build(self.parameters()) if self.built else None
+        if self.built:
+            self.optimizer = self._optimizer_spec.build(self.parameters())
+        else:  # a Keras optimizer is model.optimizer at once, as in Keras; fit builds it
+            self.optimizer = self._optimizer_spec if isinstance(self._optimizer_spec, optimizers.Optimizer) else None
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
         self.compiled = True
 
@@ -125,7 +130,7 @@ class Trainer:
         >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1)])
         >>> model.compile("sgd", "mse", metrics=["mae"])
         >>> model.compile_arguments
-        {'optimizer': KerasOptimizer('sgd', learning_rate=0.01, momentum=0.0, nesterov=False), 'loss': 'mse', 'metrics': ['mae'], 'loss_weights': None, 'weighted_metrics': None}
+        {'optimizer': SGD(learning_rate=0.01, momentum=0.0, nesterov=False), 'loss': 'mse', 'metrics': ['mae'], 'loss_weights': None, 'weighted_metrics': None}
         """
         if not self.compiled:
             raise ValueError(f"{self._owner('compile_arguments')}: the model is not compiled.")
@@ -169,7 +174,7 @@ class Trainer:
     def _prepare_training(self, x: Any) -> None:
         """Build the model, its optimizer and (mixed_float16) its loss scale before the first step."""
         self._ensure_built(x)
-        if self.optimizer is None:
+        if self.optimizer is None or not getattr(self.optimizer, "built", True):
             self.optimizer = self._optimizer_spec.build(self.parameters())
         if self.loss_scaler is None and self._uses_float16():
             self.loss_scaler = loss_scaler(self._device())
@@ -235,13 +240,15 @@ class Trainer:
         owner = owner or self._owner("fit")
         self.optimizer.zero_grad(set_to_none=True)
         loss, step = self._loss_on(x, y, sample_weight, owner)
+        # A Keras optimizer's loss_scale_factor multiplies the loss; its step divides the gradients back.
+        scaled = self.optimizer.scale_loss(loss) if isinstance(self.optimizer, optimizers.Optimizer) else loss
         if self.loss_scaler is None:
-            loss.backward()
+            scaled.backward()
             self.optimizer.step()
         else:
             # step() unscales the gradients and skips the update when any is inf or NaN;
             # update() then halves the scale, or doubles it after a run of finite steps.
-            self.loss_scaler.scale(loss).backward()
+            self.loss_scaler.scale(scaled).backward()
             self.loss_scaler.step(self.optimizer)
             self.loss_scaler.update()
         for layer in self.layers:
@@ -360,6 +367,8 @@ class Trainer:
         self.stop_training = False
         training_logs: Logs = {}
         hooks.on_train_begin({})
+        # BackupAndRestore sets where a resumed run starts, as Keras's callback does (for this run only).
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         with _mode_kept(self):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
@@ -383,6 +392,8 @@ class Trainer:
                 training_logs = epoch_logs
                 if self.stop_training:
                     break
+        if isinstance(self.optimizer, optimizers.Optimizer) and epochs > 0:
+            self.optimizer.finalize_variable_values()  # with use_ema, the weights become their average (Keras)
         hooks.on_train_end(training_logs)
         return history
 
