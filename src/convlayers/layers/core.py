@@ -179,6 +179,28 @@ class TrainingDependentLayer(Layer):
         return super().forward(inputs, training)
 
 
+class SeededLayer(TrainingDependentLayer):
+    """A layer drawing noise in training mode: from its own generator when ``seed`` is an int, else torch's global one.
+
+    One generator per device, made on first use, so a seeded layer draws the same sequence
+    wherever it runs.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if seed is not None and not _is_int(seed):
+            raise TypeError(f"{self.owner}: `seed` must be an int or None. Received: seed={seed!r}.")
+        self.seed = None if seed is None else int(seed)
+        self._generators: dict[torch.device, torch.Generator] = {}
+
+    def _generator(self, device: torch.device) -> torch.Generator | None:
+        if self.seed is None:
+            return None
+        if device not in self._generators:
+            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
+        return self._generators[device]
+
+
 class Dense(SpecWeights, DeclaredArguments, Layer):
     """A densely connected layer (Keras ``Dense``): ``activation(x @ kernel + bias)`` on the last axis.
 
@@ -268,7 +290,7 @@ class Activation(Layer):
         return {"activation": activations.serialize(self.activation)}
 
 
-class Dropout(TrainingDependentLayer):
+class Dropout(SeededLayer):
     """Randomly zeroes inputs with probability ``rate`` in training mode (Keras ``Dropout``).
 
     Kept values are scaled by ``1 / (1 - rate)`` so the expected sum is unchanged. Active only
@@ -293,25 +315,14 @@ class Dropout(TrainingDependentLayer):
     def __init__(
         self, rate: float, noise_shape: Sequence[int | None] | None = None, seed: int | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(seed, **kwargs)
         if not isinstance(rate, Real) or isinstance(rate, bool) or not 0 <= rate <= 1:
             raise ValueError(
                 f"{self.owner}: invalid value for argument `rate`. Expected a float between 0 and 1. "
                 f"Received: rate={rate!r}."
             )
-        if seed is not None and not _is_int(seed):
-            raise TypeError(f"{self.owner}: `seed` must be an int or None. Received: seed={seed!r}.")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else _shape_tuple(noise_shape, "noise_shape", self.owner)
-        self.seed = seed
-        self._generators: dict[torch.device, torch.Generator] = {}
-
-    def _generator(self, device: torch.device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if device not in self._generators:
-            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generators[device]
 
     def _mask_shape(self, shape: Shape) -> Shape:
         if self.noise_shape is None:

@@ -46,17 +46,6 @@ def real(value: Any, argument: str, owner: str, *, low: float | None = None, hig
     return number
 
 
-def seed(value: Any, owner: str) -> int | None:
-    """A random layer's ``seed``: an int or ``None``.
-
-    >>> seed(None, "GaussianNoise") is None
-    True
-    """
-    if value is not None and not is_int(value):
-        raise TypeError(f"{owner}: `seed` must be an int or None. Received: seed={value!r}.")
-    return None if value is None else int(value)
-
-
 def axes(value: Any, argument: str, owner: str) -> int | list[int]:
     """An axis argument that is an int or a list/tuple of ints; a sequence comes back as a list (Keras's form).
 

@@ -29,7 +29,7 @@ import types
 import warnings
 from typing import Any, Iterable, Iterator
 
-import torch
+import torch  # noqa: F401  (the docstrings' examples use it)
 from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate
 
 from . import data, sample_weights
