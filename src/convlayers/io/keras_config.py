@@ -104,22 +104,16 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     >>> model.output_shape, classes
     ((None, 2), ['Dense'])
     """
-    if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
-        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
-    class_name = model_config["class_name"]
-    if class_name != "Sequential":
+    if isinstance(model_config, dict) and model_config.get("class_name") not in (None, "Sequential"):
         raise ValueError(
-            f"the model's class is {class_name!r}; only Sequential models (a plain stack of layers) can be "
-            f"rebuilt, not Functional or subclassed models."
+            f"the model's class is {model_config['class_name']!r}; only Sequential models (a plain stack of layers) "
+            f"can be rebuilt, not Functional or subclassed models."
         )
-    config = model_config.get("config")
-    # Keras 1 and early Keras 2 stored a Sequential config as the bare list of layers.
-    config = {"layers": config} if isinstance(config, list) else config
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ValueError(f"the Sequential config has no `layers` list. Received: {short(config)}.")
-    if config.get("name") is not None and not isinstance(config["name"], str):
-        raise ValueError(f"the Sequential config's `name` must be a string. Received: {short(config['name'])}.")
-    entries = [_translated_entry(index, entry) for index, entry in enumerate(config["layers"])]
+    config = translate_model_config(model_config)["config"]
+    nested = [entry["class_name"] for entry in config["layers"] if entry["class_name"] in KERAS_MODEL_CLASSES]
+    if nested:
+        raise ValueError(f"it nests models ({', '.join(nested)}) among its layers, which a Sequential cannot hold.")
+    entries = [{"class_name": entry["class_name"], "config": entry.get("config") or {}} for entry in config["layers"]]
     model = Sequential.from_config(
         {
             "name": config.get("name"),
@@ -137,25 +131,95 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
 
 
-def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
-    check_entry(entry, f"layer {index} of the config")
-    class_name, config = entry["class_name"], entry.get("config") or {}
-    name = config.get("name")
-    where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name})".replace(" ''", "")
-    if class_name == "Lambda":
+#: Keras's model classes: an entry of one of these inside a model's ``layers`` is a nested model.
+KERAS_MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
+
+
+def translate_model_config(model_config: Any, where: str | None = None) -> dict[str, Any]:
+    """A Keras model config with every layer config translated by :data:`KERAS_CONFIG_RULES`.
+
+    Works through nested models (a ``Sequential`` or ``Functional`` among the layers) and
+    leaves everything but the layers' ``config`` dicts as the file has it (a Functional
+    model's ``inbound_nodes``, ``input_layers``...). Raises ``ValueError`` saying where, for
+    a class convlayers does not rebuild: a ``Lambda`` (Python code), a custom class
+    registered in Keras, or a Keras layer convlayers lacks (:func:`unknown_class_reason`).
+
+    >>> translated = translate_model_config({"class_name": "Sequential", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}},
+    ...     {"class_name": "Sequential", "config": {"name": "inner", "layers": [
+    ...         {"class_name": "DepthwiseConv1D", "config": {"kernel_size": 3, "groups": 1}}]}}]}})
+    >>> translated["config"]["layers"][1]["config"]["layers"][0]["config"]
+    {'kernel_size': 3}
+    >>> translate_model_config({"class_name": "Functional", "config": {"layers": [
+    ...     {"class_name": "Lambda", "name": "double", "config": {"function": "..."}}]}})
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 0 'double' (Lambda): a Lambda layer holds Python code (a marshalled function), \
+which convlayers never runs from a model file; rebuild that step in code (or register a layer class that does it).
+    """
+    if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
+        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
+    config = model_config.get("config")
+    # Keras 1 and early Keras 2 stored a Sequential config as the bare list of layers.
+    config = {"layers": config} if isinstance(config, list) else config
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError(
-            f"{where}: a Lambda layer holds Python code (a marshalled function), which convlayers never runs from "
-            f"a model file; rebuild that step in code (or register a layer class that does it)."
+            f"the {model_config['class_name']} config{f' of {where}' if where else ''} has no `layers` list. "
+            f"Received: {short(config)}."
+        )
+    if config.get("name") is not None and not isinstance(config["name"], str):
+        raise ValueError(f"the {model_config['class_name']} config's `name` must be a string. Received: {short(config['name'])}.")
+    layers = [_translated_entry(index, entry, where) for index, entry in enumerate(config["layers"])]
+    return {**model_config, "config": {**config, "layers": layers}}
+
+
+def unknown_class_reason(class_name: str, entry: Mapping[str, Any]) -> str | None:
+    """Why convlayers cannot rebuild a layer entry of class ``class_name``, or ``None`` when it can.
+
+    >>> unknown_class_reason("Conv2D", {})
+    >>> unknown_class_reason("MyBlock", {"module": "my_package.blocks", "registered_name": "my_package>MyBlock"})[:48]
+    'a custom class registered in Keras (my_package>M'
+    >>> unknown_class_reason("LSTM", {"module": "keras.layers"})
+    "convlayers has no layer class 'LSTM' (a Keras layer it does not implement; a layer of your own can be \
+added with convlayers.layers.register_layer_class)"
+    """
+    if class_name == "Lambda":
+        return (
+            "a Lambda layer holds Python code (a marshalled function), which convlayers never runs from a model "
+            "file; rebuild that step in code (or register a layer class that does it)"
         )
     try:
-        get_layer_class(class_name)
+        get_layer_class(entry.get("registered_name") or class_name)
+        return None
     except ValueError:
-        raise ValueError(
-            f"{where}: convlayers has no layer class {class_name!r} (a custom one can be added with "
-            f"convlayers.layers.register_layer_class)."
-        ) from None
+        pass
+    module, registered = entry.get("module"), entry.get("registered_name")
+    if registered or (isinstance(module, str) and module.split(".")[0] not in ("keras", "tf_keras", "tensorflow")):
+        return (
+            f"a custom class registered in Keras ({registered or f'{module}.{class_name}'}), whose code the file "
+            f"does not hold; convlayers rebuilds it once a layer class of that name is registered with "
+            f"convlayers.layers.register_layer_class"
+        )
+    return (
+        f"convlayers has no layer class {class_name!r} (a Keras layer it does not implement; a layer of your own "
+        f"can be added with convlayers.layers.register_layer_class)"
+    )
+
+
+def _translated_entry(index: int, entry: Any, model: str | None) -> dict[str, Any]:
+    """One layer entry translated; ``model`` names the nested model holding it (``None``: the file's model)."""
+    owner = f" of {model}" if model else ""
+    check_entry(entry, f"layer {index}{owner or ' of the config'}")
+    class_name, config = entry["class_name"], entry.get("config") or {}
+    name = config.get("name", entry.get("name"))
+    where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name}){owner}".replace(" ''", "")
+    if class_name in KERAS_MODEL_CLASSES:
+        return translate_model_config(entry, where)
+    reason = unknown_class_reason(class_name, entry)
+    if reason is not None:
+        raise ValueError(f"{where}: {reason}.")
     try:
-        return {"class_name": class_name, "config": translate_layer_config(class_name, config)}
+        return {**entry, "config": translate_layer_config(class_name, config)}
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
 
