@@ -71,6 +71,31 @@ KINDS = {
     "SpaceToDepth": (lambda **kw: cl.SpaceToDepth(2, **kw), 2),
     "SpaceToBatch": (lambda **kw: cl.SpaceToBatch(2, **kw), 2),
 }
+# The companion layers of Keras CNNs; RepeatVector takes (batch, features), the rank-0 entry.
+SHAPES[0] = (2, 5)
+KINDS.update({
+    "ReLU": (lambda **kw: cl.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2, **kw), 2),
+    "LeakyReLU": (lambda **kw: cl.LeakyReLU(0.2, **kw), 1),
+    "PReLU": (lambda **kw: cl.PReLU(alpha_initializer="random_uniform", shared_axes=[1, 2], **kw), 2),
+    "ELU": (lambda **kw: cl.ELU(0.7, **kw), 2),
+    "Softmax": (lambda **kw: cl.Softmax(axis=[1, 2], **kw), 2),
+    "Rescaling": (lambda **kw: cl.Rescaling(0.5, offset=-1.0, **kw), 2),
+    "Normalization": (lambda **kw: cl.Normalization(mean=[0.5, -1.0, 2.0], variance=[1.0, 4.0, 2.0], **kw), 2),
+    "SpatialDropout1D": (lambda **kw: cl.SpatialDropout1D(0.5, **kw), 1),
+    "SpatialDropout2D": (lambda **kw: cl.SpatialDropout2D(0.5, **kw), 2),
+    "SpatialDropout3D": (lambda **kw: cl.SpatialDropout3D(0.5, **kw), 3),
+    "GaussianNoise": (lambda **kw: cl.GaussianNoise(0.1, **kw), 2),
+    "GaussianDropout": (lambda **kw: cl.GaussianDropout(0.3, **kw), 2),
+    "AlphaDropout": (lambda **kw: cl.AlphaDropout(0.3, **kw), 2),
+    "LayerNormalization": (lambda **kw: cl.LayerNormalization(axis=[1, 3], gamma_initializer="random_normal", **kw), 2),
+    "GroupNormalization": (lambda **kw: cl.GroupNormalization(3, beta_initializer="random_normal", **kw), 1),
+    "UnitNormalization": (lambda **kw: cl.UnitNormalization(axis=[1, 2], **kw), 2),
+    "Permute": (lambda **kw: cl.Permute((3, 1, 2), **kw), 2),
+    "RepeatVector": (lambda **kw: cl.RepeatVector(3, **kw), 0),
+    "Masking": (lambda **kw: cl.Masking(**kw), 2),
+    "Identity": (lambda **kw: cl.Identity(**kw), 2),
+    "ActivityRegularization": (lambda **kw: cl.ActivityRegularization(l1=0.1, **kw), 2),
+})
 #: They move data and never change it, so they keep their input's dtype under every policy (blocks.py).
 KEEP_INPUT_DTYPE = {"SpaceToDepth", "SpaceToBatch"}
 

@@ -31,6 +31,7 @@ from ..layers import (
     serialize_layer,
 )
 from ..layers.conv import Conv
+from ..layers.keras_companions import BUILT_AT_INIT as COMPANIONS_BUILT_AT_INIT, CLASS_NAMES as COMPANION_CLASSES
 from ..layers.window import WindowLayer
 from ..models import Sequential
 from ..models import losses, optimizers
@@ -46,6 +47,7 @@ KERAS_LAYER_CLASSES = frozenset(
     + [f"Conv{rank}DTranspose" for rank in (1, 2, 3)]
     + ["SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D"]
     + ["BatchNormalization", "Dense", "Dropout", "Activation", "Flatten", "Reshape"]
+    + COMPANION_CLASSES
 )
 
 #: Keras 3.15's activation names (``../shared/reference/keras.md`` §3.3); others are convlayers' own.
@@ -116,7 +118,7 @@ KERAS_ADDED_KEYS: Mapping[type[Layer], Mapping[str, Any]] = MappingProxyType(
 )
 
 #: Keras 3 builds these at construction (they have no ``build``), so it writes no ``build_config`` for them.
-_BUILT_AT_INIT = (Activation, Dropout, Pooling, GlobalPooling, Reshape)
+_BUILT_AT_INIT = (Activation, Dropout, Pooling, GlobalPooling, Reshape) + COMPANIONS_BUILT_AT_INIT
 
 #: Keras 3's optimizer class for each optimizer name.
 _OPTIMIZER_CLASSES = {

@@ -56,6 +56,8 @@ _FILE_DTYPES = {
     torch.bfloat16: np.dtype("float32"),
     torch.float32: np.dtype("float32"),
     torch.float64: np.dtype("float64"),
+    # Normalization's `count`: int32 on JAX; other Keras backends may write int64, which fits too.
+    torch.int32: np.dtype("int32"),
 }
 
 Plan = list[tuple[int, SavedLayer]]  # (position in model.layers, the saved weights for it)
@@ -327,7 +329,7 @@ def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray
                     f"{owner} weight `{record.name}` must have shape {record.keras_shape} (Keras layout) but the "
                     f"file's {name!r} has {shape}"
                 )
-            elif found.kind != "f" or found.itemsize != expected.itemsize:
+            elif not _dtype_fits(found, expected):
                 problems.append(f"{owner} weight `{record.name}` must be {expected} but the file's {name!r} is {found}")
     if problems:
         raise ValueError("its weights do not fit the model: " + "; ".join(problems) + ". Nothing was loaded.")
@@ -343,6 +345,13 @@ def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray
     if bad:
         raise ValueError(f"its weights hold NaN or infinity: {'; '.join(bad[:5])}. Nothing was loaded.")
     return arrays
+
+
+def _dtype_fits(found: np.dtype, expected: np.dtype) -> bool:
+    """A float weight needs a float of its width; an integer weight (a counter) takes any integer dtype."""
+    if expected.kind in "iu":
+        return found.kind in "iu"
+    return found.kind == "f" and found.itemsize == expected.itemsize
 
 
 def _assign(layers: list[Layer], plan: Plan, arrays: list[np.ndarray], *, theano: bool) -> None:

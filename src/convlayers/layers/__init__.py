@@ -1,6 +1,11 @@
 """Layer classes: Keras-style, N-d, each family written once."""
 
 from .base import Layer
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .feature_normalization import GroupNormalization, LayerNormalization, UnitNormalization
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
+from .passthrough import ActivityRegularization, Identity, Masking, Permute, RepeatVector
+from .preprocessing import Normalization, Rescaling
 from .blocks import SpaceToBatch, SpaceToDepth
 from .conv import Conv, Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from .core import Activation, Dense, Dropout, Input, InputLayer
@@ -180,4 +185,29 @@ __all__ = [
     "ZeroPadding1D",
     "ZeroPadding2D",
     "ZeroPadding3D",
+]
+
+# The companion layers of Keras CNNs (activations, noise, normalizations, preprocessing, rearranging).
+__all__ += [
+    "ActivityRegularization",
+    "AlphaDropout",
+    "ELU",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GroupNormalization",
+    "Identity",
+    "LayerNormalization",
+    "LeakyReLU",
+    "Masking",
+    "Normalization",
+    "Permute",
+    "PReLU",
+    "ReLU",
+    "RepeatVector",
+    "Rescaling",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "UnitNormalization",
 ]
