@@ -131,6 +131,22 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
 
 
+def model_from_keras_config(model_config: Any) -> Sequential:
+    """A built convlayers model from a Keras model config: a ``.keras`` file's ``config.json`` or an ``.h5``'s ``model_config``.
+
+    Every layer config is translated by :data:`KERAS_CONFIG_RULES` first
+    (:func:`translate_model_config`). Raises ``ValueError`` naming the layer and class for
+    what convlayers cannot rebuild, and when the config does not give the input shape.
+
+    >>> model = model_from_keras_config({"class_name": "Sequential", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}},
+    ...     {"class_name": "Dense", "config": {"units": 2, "name": "out"}}]}})
+    >>> model.output_shape
+    (None, 2)
+    """
+    return sequential_from_keras_config(model_config)[0]
+
+
 #: Keras's model classes: an entry of one of these inside a model's ``layers`` is a nested model.
 KERAS_MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
 

@@ -28,8 +28,9 @@ from ..models import Sequential
 from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
-from .keras_config import sequential_from_keras_config
-from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
+from .keras_config import model_from_keras_config
+from .keras_h5 import SavedLayer, check_writer, read_keras3_layers, read_legacy_layers
+from .keras_layout import is_model, keras3_paths, leaf_layers, weight_count
 from .legacy import (
     check_backend_matches,
     check_theano_layers,
@@ -60,7 +61,7 @@ _FILE_DTYPES = {
     torch.int32: np.dtype("int32"),
 }
 
-Plan = list[tuple[int, SavedLayer]]  # (position in model.layers, the saved weights for it)
+Plan = list[tuple[int, SavedLayer]]  # (position in leaf_layers(model), the saved weights for it)
 
 
 def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
@@ -108,12 +109,13 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
             _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
                 config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
-                blueprint, class_names = dry_run(lambda: sequential_from_keras_config(config))
-                architecture = lambda: sequential_from_keras_config(config)[0]  # noqa: E731
+                architecture = lambda: model_from_keras_config(config)  # noqa: E731
+                blueprint = dry_run(architecture)
                 needed = _needed_bytes(blueprint, source)
-                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, hdf5_weights_cap(needed, len(blueprint.layers)))
+                cap = hdf5_weights_cap(needed, len(leaf_layers(blueprint)))
+                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
             index = index_hdf5(hdf5)
-            plan = _match_by_key(blueprint.layers, keras3_weight_keys(class_names), read_keras3_layers(index))
+            plan = _match_by_path(blueprint, read_keras3_layers(index))
         else:
             hdf5 = source
             index = index_hdf5(source)
@@ -129,12 +131,12 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
             architecture, theano = _legacy_architecture(index, config, backend)
             blueprint = dry_run(architecture)
             if theano:
-                check_theano_layers(blueprint.layers)
+                check_theano_layers(leaf_layers(blueprint))
             _needed_bytes(blueprint, source)
-            plan = _match_in_order(blueprint.layers, read_legacy_layers(index, "/model_weights"))
-        arrays = _read_checked(hdf5, blueprint.layers, plan)
+            plan = _match_in_order(blueprint, read_legacy_layers(index, "/model_weights"))
+        arrays = _read_checked(hdf5, leaf_layers(blueprint), plan)
         model = build_checked(architecture)
-        _assign(model.layers, plan, arrays, theano=theano)
+        _assign(leaf_layers(model), plan, arrays, theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -180,31 +182,31 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     check_model(model, "load Keras weights into")
     source = as_path(path)
     kind = _kind(source, _WEIGHTS)
-    keys = keras3_weight_keys([type(layer).__name__ for layer in model.layers])
+    leaves = leaf_layers(model)
     theano = False  # Keras 3 never ran on Theano, and Keras 1 models present Theano's kernels themselves
     try:
         if kind == "zip":
             _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
-                cap = hdf5_weights_cap(state_bytes(model), len(model.layers))
+                cap = hdf5_weights_cap(state_bytes(model), len(leaves))
                 hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
-            plan = _match_by_key(model.layers, keys, read_keras3_layers(index_hdf5(hdf5)))
+            plan = _match_by_path(model, read_keras3_layers(index_hdf5(hdf5)))
         else:
             hdf5 = source
             index = index_hdf5(source)
             if index.is_group("/layers"):
                 _no_backend_for_keras3(backend)
-                plan = _match_by_key(model.layers, keys, read_keras3_layers(index))
+                plan = _match_by_path(model, read_keras3_layers(index))
             else:
                 group = _legacy_weights_group(index)
                 if isinstance(model, keras1.Sequential):
-                    check_backend_matches(model.layers, weights_backend(index, group), backend)
+                    check_backend_matches(leaves, weights_backend(index, group), backend)
                 else:
                     theano = trained_backend(check_writer(index, group), backend) == "theano"
                     if theano:
-                        check_theano_layers(model.layers)
-                plan = _match_in_order(model.layers, read_legacy_layers(index, group))
-        _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan), theano=theano)
+                        check_theano_layers(leaves)
+                plan = _match_in_order(model, read_legacy_layers(index, group))
+        _assign(leaves, plan, _read_checked(hdf5, leaves, plan), theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -232,7 +234,7 @@ def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> 
         return (lambda: keras1.model_from_config(config, backend=trained)), False
     theano = trained_backend(check_writer(index, "/"), backend) == "theano"
     translated = theano_model_config(config) if theano else config
-    return (lambda: sequential_from_keras_config(translated)[0]), theano
+    return (lambda: model_from_keras_config(translated)), theano
 
 
 def _kind(source: Path, what: str) -> str:
@@ -276,31 +278,54 @@ def _legacy_weights_group(index: Hdf5Index) -> str:
     )
 
 
-def _match_by_key(layers: list[Layer], keys: list[str], saved: dict[str, SavedLayer]) -> Plan:
-    """Pair each layer with the group Keras 3 saved it under; every group with weights must be used."""
+def _match_by_path(model: Any, saved: dict[str, SavedLayer]) -> Plan:
+    """Pair each leaf layer with the group Keras 3 saved it under; every group with weights must be used."""
+    paths = list(keras3_paths(model))
     plan = []
-    for position, (layer, key) in enumerate(zip(layers, keys)):
-        entry = saved.get(key, SavedLayer(f"layers/{key}/vars", []))
+    for position, (path, layer) in enumerate(paths):
+        entry = saved.get(path, SavedLayer(f"{path}/vars", []))
         if layer.weights or entry.weights:
             plan.append((position, entry))
-    known = set(keys)
-    unused = sorted(entry.where for key, entry in saved.items() if key not in known and entry.weights)
+    known = {path for path, _ in paths}
+    unused = sorted(entry.where for path, entry in saved.items() if path not in known and entry.weights)
     if unused:
+        keys = [path.removeprefix("layers/") for path, _ in paths]
         raise ValueError(
             f"it holds weights for layers the model does not have: {unused} (the model's layers are {keys})."
         )
     return plan
 
 
-def _match_in_order(layers: list[Layer], saved: list[SavedLayer]) -> Plan:
-    """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading)."""
-    with_weights = [position for position, layer in enumerate(layers) if layer.weights]
+def _match_in_order(model: Any, saved: list[SavedLayer]) -> Plan:
+    """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading).
+
+    A nested model is one layer there, its group holding its leaves' weights in leaf order;
+    they are split among the leaves here.
+    """
+    positions = {id(layer): position for position, layer in enumerate(leaf_layers(model))}
+    with_weights = [layer for layer in model.layers if weight_count(layer)]
     if len(with_weights) != len(saved):
         raise ValueError(
             f"it holds weights for {len(saved)} layers ({', '.join(entry.where for entry in saved)}) but the model "
-            f"has {len(with_weights)} layers with weights ({', '.join(repr(layers[p].name) for p in with_weights)})."
+            f"has {len(with_weights)} layers with weights ({', '.join(repr(layer.name) for layer in with_weights)})."
         )
-    return list(zip(with_weights, saved))
+    plan = []
+    for layer, entry in zip(with_weights, saved):
+        if not is_model(layer):
+            plan.append((positions[id(layer)], entry))
+            continue
+        leaves = [leaf for leaf in leaf_layers(layer) if leaf.weights]
+        if weight_count(layer) != len(entry.weights):
+            raise ValueError(
+                f"the nested model {layer.name!r} has {weight_count(layer)} weights but the file has "
+                f"{len(entry.weights)} for it at {entry.where}. Nothing was loaded."
+            )
+        start = 0
+        for leaf in leaves:
+            count = len(leaf.weights)
+            plan.append((positions[id(leaf)], SavedLayer(entry.where, entry.weights[start : start + count])))
+            start += count
+    return plan
 
 
 def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray]:
