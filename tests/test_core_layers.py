@@ -35,10 +35,13 @@ def _roundtrip(layer):
 
 # -- InputLayer ---------------------------------------------------------------------------------
 def test_input_shapes_and_config():
-    assert Input((28, 28, 1)).batch_shape == (None, 28, 28, 1)
-    assert Input((4,), batch_size=8).batch_shape == (8, 4)
+    # Input returns the InputLayer's symbolic output (Keras 3), a KerasTensor named after the layer.
+    assert Input((28, 28, 1)).shape == (None, 28, 28, 1)
+    assert Input((4,), batch_size=8).keras_history.operation.batch_shape == (8, 4)
     assert InputLayer(batch_shape=(None, None, 3)).batch_shape == (None, None, 3)
-    layer = Input((5,), name="pixels", dtype="float64")
+    tensor = Input((5,), name="pixels", dtype="float64")
+    assert (tensor.name, tensor.dtype) == ("pixels", "float64")
+    layer = tensor.keras_history.operation
     assert layer.get_config() == {"batch_shape": (None, 5), "dtype": "float64", "sparse": False, "name": "pixels"}
     assert InputLayer.from_config(layer.get_config()).batch_shape == (None, 5)
     assert InputLayer(batch_input_shape=[None, 3]).batch_shape == (None, 3)  # tf.keras 2 configs

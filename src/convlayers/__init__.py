@@ -10,7 +10,7 @@ from .layers import *  # noqa: F401,F403  (the public layer classes)
 from .layers import __all__ as _layer_names
 from .io import load_keras_model, load_model, load_onnx
 from . import models
-from .models import Sequential, callbacks, losses, metrics, optimizers
+from .models import Model, Sequential, callbacks, losses, metrics, optimizers
 
 __version__ = "0.1.0"
-__all__ = ["activations", "constraints", "geometry", "initializers", "mixed_precision", "ops", "regularizers", "load_keras_model", "load_model", "load_onnx", "models", "Sequential", "callbacks", "losses", "metrics", "optimizers", *_layer_names]
+__all__ = ["activations", "constraints", "geometry", "initializers", "mixed_precision", "ops", "regularizers", "load_keras_model", "load_model", "load_onnx", "models", "Model", "Sequential", "callbacks", "losses", "metrics", "optimizers", *_layer_names]

@@ -160,6 +160,10 @@ def _rebuild(architecture: Any, source: Path, builder: Callable[[Callable[[], nn
             from ..models import Sequential
 
             return builder(lambda: Sequential.from_config(config))
+        if class_name == "Functional":
+            from ..models import Model
+
+            return builder(lambda: Model.from_config(config))
         return builder(lambda: deserialize_layer(architecture))
     except (TypeError, ValueError) as error:
         raise ModelFileError(source, _WHAT, f"its architecture does not build a {class_name}: {error}") from error

@@ -26,6 +26,24 @@ from .global_pooling import (
     GlobalMaxPooling3D,
     GlobalPooling,
 )
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .local import LocallyConnected, LocallyConnected1D, LocallyConnected2D
 from .normalization import BatchNormalization
 from .padding import Padding, Padding1D, Padding2D, Padding3D
@@ -65,6 +83,7 @@ from .separable import (
     SeparableConvolution2D,
 )
 from .spatial import SpatialLayer
+from .symbolic import KerasTensor
 from .spec import ConvSpec, DenseSpec, LocalSpec, PoolSpec, RoleOptions, WeightSpec
 from .transpose import (
     Conv1DTranspose,
@@ -82,6 +101,23 @@ from .zero_padding import ZeroPadding, ZeroPadding1D, ZeroPadding2D, ZeroPadding
 
 __all__ = [
     "Activation",
+    "Add",
+    "add",
+    "Average",
+    "average",
+    "Concatenate",
+    "concatenate",
+    "Dot",
+    "dot",
+    "KerasTensor",
+    "Maximum",
+    "maximum",
+    "Minimum",
+    "minimum",
+    "Multiply",
+    "multiply",
+    "Subtract",
+    "subtract",
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",

@@ -14,13 +14,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from typing import Any, Callable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import arrays, mixed_precision, ops, regularizers
+from . import symbolic
 from .weights import Weight, WeightLayout, initial_value
 
 Shape = tuple[int | None, ...]
@@ -50,6 +52,31 @@ def unique_name(base: str) -> str:
     """``base``, then ``base_1``, ``base_2``... as Keras names layers."""
     index = next(_name_counters[base])
     return base if index == 0 else f"{base}_{index}"
+
+
+@contextmanager
+def training_mode(module: nn.Module, training: bool | None) -> Iterator[None]:
+    """Run the block with ``module`` in training (``True``) or inference (``False``) mode, then restore its mode.
+
+    ``None`` leaves the mode alone. This is Keras's ``training=`` call argument on a module.
+
+    >>> layer = torch.nn.Dropout(0.5)
+    >>> with training_mode(layer, False):
+    ...     layer.training
+    False
+    >>> layer.training
+    True
+    """
+    if training is None or bool(training) == module.training:
+        yield
+        return
+    modes = [(m, m.training) for m in module.modules()]
+    module.train(bool(training))
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -133,6 +160,8 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         self._call_plans: dict[tuple[Any, ...], Callable[[torch.Tensor], torch.Tensor]] = {}
         self._keras_kwargs = {k: v for k, v in kwargs.items() if k != "weights"}
         self._initial_weights = kwargs.get("weights")
+        #: The calls on KerasTensors (:class:`~convlayers.layers.symbolic.Node`), in order.
+        self._inbound_nodes: list[symbolic.Node] = []
 
     @property
     def build_input_shape(self) -> Shape | None:
@@ -298,8 +327,17 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         return getattr(self, name)
 
     # -- calling ----------------------------------------------------------------------------
-    def forward(self, inputs: Any) -> Any:
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
         """Apply the layer: a tensor gives a tensor (autograd intact), an array gives an array.
+
+        A KerasTensor (from :func:`~convlayers.Input` or another layer's symbolic call)
+        gives a KerasTensor: the layer is built for its shape, the output shape inferred
+        and the call recorded, with no data (see :mod:`~convlayers.layers.symbolic`).
+
+        ``training``: ``True`` or ``False`` runs this call in training or inference mode
+        and then restores the module's mode; ``None`` (the default) follows the mode
+        (``module.train()``/``.eval()``), as in PyTorch. NumPy calls run in inference
+        mode unless ``training=True``.
 
         A layer that computes refuses complex inputs with a ``TypeError``. A
         bfloat16 layer returns NumPy callers float32 arrays (NumPy has no bfloat16;
@@ -311,7 +349,10 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         run it.
         """
         if not isinstance(inputs, torch.Tensor):
-            return self._forward_array(inputs)
+            return self._forward_other(inputs, training)
+        if training is not None:
+            with training_mode(self, training):
+                return self.forward(inputs)
         key = (inputs.shape, inputs.dtype, inputs.device, self._dtype_policy)
         step = None if _recording() else self._call_plans.get(key)
         if step is None:
@@ -322,6 +363,25 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         elif self._activity_losses:  # assigning through nn.Module costs a few microseconds: only on change
             self._activity_losses = []
         return y
+
+    def _forward_other(self, inputs: Any, training: bool | None) -> Any:
+        """:meth:`forward` for what is not a tensor: KerasTensors (a symbolic call), else NumPy arrays."""
+        if symbolic.is_symbolic(inputs):
+            kwargs = {} if training is None else {"training": training}
+            return symbolic.call_symbolic(self, inputs, kwargs, self._symbolic_outputs)
+        with training_mode(self, training):
+            return self._forward_array(inputs)
+
+    def _symbolic_outputs(self, inputs: Any) -> Any:
+        """Build the layer for a KerasTensor's shape and return its output KerasTensor (no data: a bad shape raises here)."""
+        if not isinstance(inputs, symbolic.KerasTensor):
+            raise TypeError(
+                f"{self.owner}: expected one input tensor; merge layers (Add, Concatenate...) take lists. "
+                f"Received: {inputs!r}."
+            )
+        self.build(inputs.shape)  # a built layer only checks the shape
+        dtype = self.compute_dtype if self.casts_inputs else inputs.dtype
+        return symbolic.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
 
     def _forward_array(self, inputs: Any) -> np.ndarray:
         """:meth:`forward` for a NumPy array (or nested lists): no gradient, a new array out."""
@@ -416,9 +476,12 @@ class Layer(nn.Module, metaclass=_BuildsWhenTheShapeIsKnown):
         return run_in_policy
 
     def __getstate__(self) -> dict[str, Any]:
-        """As ``nn.Module``'s, without the call steps: they close over this layer, not over a copy or an unpickled one."""
+        """As ``nn.Module``'s, without the call steps (they close over this layer, not over a copy) or symbolic calls."""
         state = super().__getstate__()
-        return {**state, "_call_plans": {}}
+        # A copy is a new, unconnected layer (as a Keras clone is): its calls on KerasTensors
+        # stay with the original, and would otherwise drag the graph upstream of it along.
+        # An InputLayer's own node (no inputs) is kept: its output tensor is part of it.
+        return {**state, "_call_plans": {}, "_inbound_nodes": [n for n in self._inbound_nodes if n.is_input]}
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

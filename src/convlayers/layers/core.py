@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from .. import activations
 from ..geometry import normalize_positive_int
+from . import symbolic
 from .base import Layer, Shape, dtype_name
 from .arguments import ArgumentTable, DeclaredArguments, positive_int, weight_options
 from .options import SpecWeights
@@ -25,6 +26,8 @@ def _is_int(value: Any) -> bool:
 class InputLayer(Layer):
     """Declares a model's input shape and dtype (Keras ``InputLayer``); the identity when called.
 
+    Its symbolic output (``output``, a :class:`~convlayers.layers.symbolic.KerasTensor`
+    named after the layer) is what :func:`Input` returns: functional models start from it.
     A :class:`~convlayers.Sequential` that starts with one builds every layer at once, so
     output shapes and parameter counts are known before any data.
 
@@ -35,6 +38,8 @@ class InputLayer(Layer):
         sparse: must be false: sparse inputs are not supported.
         batch_shape: the full shape with the batch dim, instead of ``shape`` + ``batch_size``.
         name: the layer's name (``'input_layer'``, ``'input_layer_1'``... by default).
+        input_tensor: a KerasTensor the layer takes as its output (its shape and dtype
+            are the layer's; the other arguments, if given, must agree with them).
 
     >>> InputLayer(shape=(28, 28, 1)).batch_shape
     (None, 28, 28, 1)
@@ -48,10 +53,14 @@ class InputLayer(Layer):
         sparse: bool | None = None,
         batch_shape: Sequence[int | None] | None = None,
         name: str | None = None,
+        input_tensor: symbolic.KerasTensor | None = None,
         **kwargs: Any,
     ) -> None:
         # tf.keras 2 configs spell the full shape `batch_input_shape`.
         legacy_batch_shape = kwargs.pop("batch_input_shape", None)
+        if input_tensor is not None:
+            dtype, batch_shape = self._adopted(input_tensor, shape, batch_size, dtype, batch_shape)
+            shape = batch_size = None
         super().__init__(name=name, dtype=dtype, **kwargs)
         if batch_shape is None:
             batch_shape = legacy_batch_shape
@@ -72,6 +81,32 @@ class InputLayer(Layer):
         if not self.batch_shape:
             raise ValueError(f"{self.owner}: `batch_shape` needs at least the batch dim. Received: batch_shape={batch_shape!r}.")
         self.built = True
+        self.output = (
+            input_tensor if input_tensor is not None else symbolic.KerasTensor(self.batch_shape, dtype_name(self.dtype), name=self.name)
+        )
+        symbolic.Node(self, (), {}, [self.output])
+
+    @staticmethod
+    def _adopted(tensor: Any, shape: Any, batch_size: Any, dtype: Any, batch_shape: Any) -> tuple[Any, Shape]:
+        """The dtype and batch shape of ``input_tensor``, checked against the arguments given with it."""
+        if not isinstance(tensor, symbolic.KerasTensor):
+            raise ValueError(
+                f"InputLayer: `input_tensor` must be a KerasTensor. Received: input_tensor={tensor!r} "
+                f"of type {type(tensor).__name__}."
+            )
+        given = {
+            "batch_size": batch_size is not None and tensor.shape[:1] != (batch_size,),
+            "shape": shape is not None and tuple(shape) != tensor.shape[1:],
+            "batch_shape": batch_shape is not None and tuple(batch_shape) != tensor.shape,
+            "dtype": dtype is not None and str(dtype).removeprefix("torch.") != tensor.dtype,
+        }
+        for argument, conflicts in given.items():
+            if conflicts:
+                raise ValueError(
+                    f"InputLayer: when providing the `input_tensor` argument, you cannot provide an incompatible "
+                    f"`{argument}` argument. Received: input_tensor={tensor!r}."
+                )
+        return tensor.dtype, tensor.shape
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         return x
@@ -92,15 +127,28 @@ def Input(
     sparse: bool | None = None,
     batch_shape: Sequence[int | None] | None = None,
     name: str | None = None,
-) -> InputLayer:
-    """Keras's ``keras.Input``: the :class:`InputLayer` that starts a ``Sequential``.
+    tensor: symbolic.KerasTensor | None = None,
+) -> symbolic.KerasTensor:
+    """Keras's ``keras.Input``: a symbolic input tensor, the output of a new :class:`InputLayer`.
+
+    Layers called on it return KerasTensors; ``convlayers.Model(inputs, outputs)`` makes
+    a model of what lies between. A ``Sequential`` takes one as its first entry.
+    Arguments as :class:`InputLayer`'s (``tensor``: an existing KerasTensor to wrap).
 
     >>> import convlayers
-    >>> model = convlayers.Sequential([Input((4,)), convlayers.Dense(3)])
+    >>> x = Input((4,), name="features")
+    >>> x.shape, x.name
+    ((None, 4), 'features')
+    >>> model = convlayers.Model(x, convlayers.Dense(3)(x))
     >>> model.output_shape
     (None, 3)
+    >>> convlayers.Sequential([Input((4,)), convlayers.Dense(3)]).output_shape
+    (None, 3)
     """
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name)
+    layer = InputLayer(
+        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name, input_tensor=tensor
+    )
+    return layer.output
 
 
 def _shape_tuple(value: Any, argument: str, owner: str) -> Shape:
@@ -125,15 +173,10 @@ class TrainingDependentLayer(Layer):
     statistics or dropout there would only corrupt results or state.
     """
 
-    def forward(self, inputs: Any) -> Any:
-        if isinstance(inputs, torch.Tensor):
-            return super().forward(inputs)
-        mode = self.training
-        self.train(False)
-        try:
-            return super().forward(inputs)
-        finally:
-            self.train(mode)
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
+        if training is None and not isinstance(inputs, torch.Tensor) and not symbolic.is_symbolic(inputs):
+            training = False
+        return super().forward(inputs, training)
 
 
 class Dense(SpecWeights, DeclaredArguments, Layer):

@@ -11,7 +11,8 @@ from torch import nn
 
 from .. import arrays, mixed_precision
 from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
-from ..layers.base import Shape, unique_name
+from ..layers import symbolic
+from ..layers.base import Shape, training_mode, unique_name
 from .summary import summary_text
 from .training import Trainer
 
@@ -66,6 +67,8 @@ class Sequential(Trainer, nn.Module):
         # not one of `layers`, as in Keras.
         self._inputs: list[InputLayer] = []
         self.layer_output_shapes: list[Shape | None] = []
+        #: The model's calls on KerasTensors, as a layer of a functional model.
+        self._inbound_nodes: list[symbolic.Node] = []
         self._add_all(layers or [])
         self._build_known()
         if not trainable:
@@ -107,7 +110,7 @@ class Sequential(Trainer, nn.Module):
                 return layer
         raise ValueError(f"Sequential {self.name!r}: no layer named {name!r}. Layers: {[l.name for l in self._stack]}.")
 
-    def add(self, layer: Layer, rebuild: bool = True) -> None:
+    def add(self, layer: Layer | symbolic.KerasTensor, rebuild: bool = True) -> None:
         """Append ``layer``; an :func:`~convlayers.Input` (first only) sets the input shape."""
         self._append(layer, {existing.name for existing in self._stack})
         if rebuild:
@@ -121,6 +124,15 @@ class Sequential(Trainer, nn.Module):
 
     def _append(self, layer: Layer, names: set[str]) -> None:
         """Append ``layer`` if its name is not in ``names`` (the stack's names), and add its name to them."""
+        if isinstance(layer, symbolic.KerasTensor):
+            # `Input(...)` is a KerasTensor: its InputLayer is what the model takes, as Keras's Sequential does.
+            origin = layer.keras_history.operation if layer.keras_history else None
+            if not isinstance(origin, InputLayer):
+                raise ValueError(
+                    f"Sequential {self.name!r}: a KerasTensor can only be added as the model's Input (made by "
+                    f"convlayers.Input); add layers, not the tensors they returned. Received {layer!r}."
+                )
+            layer = origin
         if isinstance(layer, InputLayer):
             if self._stack or self._inputs:
                 configured = f"input shape {self._inputs[0].batch_shape}" if self._inputs else "layers"
@@ -220,18 +232,33 @@ class Sequential(Trainer, nn.Module):
         return shape
 
     # -- calling --------------------------------------------------------------------------------
-    def forward(self, inputs: Any) -> Any:
-        """Apply the layers: a tensor gives a tensor (autograd intact), an array gives an array."""
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
+        """Apply the layers: a tensor gives a tensor (autograd intact), an array gives an array.
+
+        A KerasTensor gives a KerasTensor (the model is a layer of a functional model).
+        ``training``: ``True``/``False`` runs this call in training/inference mode, then
+        restores the mode; ``None`` follows it (NumPy calls run in inference mode).
+        """
         if isinstance(inputs, torch.Tensor):
-            return self._run(inputs)
-        mode = self.training
-        self.train(False)
-        try:
-            with torch.no_grad():
-                x = arrays.to_tensor(inputs, f"Sequential model {self.name!r}")
-                return arrays.to_numpy(self._run(x.to(self._device())))
-        finally:
-            self.train(mode)
+            if training is None:
+                return self._run(inputs)
+            with training_mode(self, training):
+                return self._run(inputs)
+        if symbolic.is_symbolic(inputs):
+            kwargs = {} if training is None else {"training": training}
+            return symbolic.call_symbolic(self, inputs, kwargs, self._symbolic_outputs)
+        with training_mode(self, bool(training)), torch.no_grad():
+            x = arrays.to_tensor(inputs, f"Sequential model {self.name!r}")
+            return arrays.to_numpy(self._run(x.to(self._device())))
+
+    def _symbolic_outputs(self, inputs: Any) -> symbolic.KerasTensor:
+        """Build the model for a KerasTensor's shape (if not built yet) and return its output KerasTensor."""
+        if not isinstance(inputs, symbolic.KerasTensor):
+            raise TypeError(f"Sequential model {self.name!r}: expected one input tensor. Received: {inputs!r}.")
+        if not self.built:
+            self.build(inputs.shape)
+        dtype = self.compute_dtype if self.casts_inputs else inputs.dtype
+        return symbolic.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         if not self._stack:
@@ -312,6 +339,26 @@ class Sequential(Trainer, nn.Module):
         self._require_built("count its parameters")
         return sum(layer.count_params() for layer in self._stack)
 
+    def apply_constraints(self) -> None:
+        """Every layer's ``apply_constraints()`` (as a layer of another model, its training loop calls this)."""
+        for layer in self._stack:
+            layer.apply_constraints()
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the model's output comes in: its last computing layer's (as a layer of another model)."""
+        return next((layer.compute_dtype for layer in reversed(self._stack) if layer.casts_inputs), "float32")
+
+    @property
+    def casts_inputs(self) -> bool:
+        """Whether any layer casts its inputs (then the output comes in :attr:`compute_dtype`)."""
+        return any(layer.casts_inputs for layer in self._stack)
+
+    @property
+    def build_input_shape(self) -> Shape | None:
+        """The input shape the model was built for (``None`` before), as a layer's."""
+        return self._inputs[0].batch_shape if self._inputs else None
+
     # -- description ----------------------------------------------------------------------------
     def summary(
         self,
@@ -373,6 +420,18 @@ class Sequential(Trainer, nn.Module):
         if config.get("trainable") is False:
             model.trainable = False
         return model
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as Keras's JSON: ``{"module", "class_name", "config"}`` (``kwargs`` go to ``json.dumps``).
+
+        >>> import convlayers
+        >>> text = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2)]).to_json()
+        >>> convlayers.models.model_from_json(text).output_shape
+        (None, 2)
+        """
+        from .functional import model_json
+
+        return model_json(self, **kwargs)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

@@ -19,8 +19,8 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-HEADER = ("Layer (type)", "Output Shape", "Param #")
-ALIGN = ("left", "left", "right")
+HEADER = ("Layer (type)", "Output Shape", "Param #", "Connected to")
+ALIGN = ("left", "left", "right", "left")
 
 
 def readable_size(num_bytes: float) -> str:
@@ -92,15 +92,42 @@ def _count(weights: Iterable[torch.Tensor]) -> tuple[int, int]:
     return sum(w.numel() for w in unique), sum(w.numel() * w.element_size() for w in unique)
 
 
+def summary_row(layer: Any, shape: str | Any, connected: str | None = None) -> tuple[str, ...]:
+    """A layer's cells: ``name (Class)``, its output shape (formatted, or a shape), its parameter count, and
+    the "Connected to" cell when given.
+
+    >>> from convlayers import Dense
+    >>> layer = Dense(2, name="d")
+    >>> summary_row(layer, (None, 2)), summary_row(layer, "(None, 2)", "x[0][0]")
+    (('d (Dense)', '(None, 2)', '0 (unbuilt)'), ('d (Dense)', '(None, 2)', '0 (unbuilt)', 'x[0][0]'))
+    """
+    params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+    # A functional model is named "Functional", as Keras names its class.
+    cells = (f"{layer.name} ({type(layer).__name__})", shape if isinstance(shape, str) else format_shape(shape), params)
+    return cells if connected is None else cells + (connected,)
+
+
 def summary_text(model: Any, line_length: int | None = None, positions: Sequence[float] | None = None) -> str:
     """The summary of a Sequential-like ``model`` (``name``, ``layers``, ``layer_output_shapes``...)."""
-    line_length = line_length or min(88, shutil.get_terminal_size().columns - 4)
-    widths = column_widths(line_length, positions or [0.45, 0.80, 1.0])
-    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "━", "┳", "┓"), *_row(HEADER, widths, "┃"), _rule(widths, "┡", "━", "╇", "┩")]
-    rows = []
-    for layer, shape in zip(model.layers, model.layer_output_shapes):
-        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        rows.append(_row((f"{layer.name} ({type(layer).__name__})", format_shape(shape), params), widths, "│"))
+    rows = [summary_row(layer, shape) for layer, shape in zip(model.layers, model.layer_output_shapes)]
+    return render_summary(model, rows, line_length, positions)
+
+
+def render_summary(
+    model: Any, rows: Sequence[tuple[str, ...]], line_length: int | None = None, positions: Sequence[float] | None = None
+) -> str:
+    """The table of ``rows`` (3 cells each, or 4 with Keras's "Connected to" column), then ``model``'s totals.
+
+    With the fourth column, Keras's defaults are wider: 108 characters, positions
+    ``[0.3, 0.56, 0.74, 1.0]``.
+    """
+    connected = bool(rows) and len(rows[0]) == 4
+    default_length, default_positions = (108, [0.3, 0.56, 0.74, 1.0]) if connected else (88, [0.45, 0.80, 1.0])
+    line_length = line_length or min(default_length, shutil.get_terminal_size().columns - 4)
+    widths = column_widths(line_length, positions or default_positions)
+    header = HEADER[: len(widths)]
+    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "━", "┳", "┓"), *_row(header, widths, "┃"), _rule(widths, "┡", "━", "╇", "┩")]
+    rows = [_row(cells, widths, "│") for cells in rows]
     separator = _rule(widths, "├", "─", "┼", "┤")
     for i, row in enumerate(rows):
         lines += ([separator] if i else []) + row
