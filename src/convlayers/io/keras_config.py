@@ -15,8 +15,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..layers import BatchNormalization, ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
-from ..models import Sequential
+from ..layers import (
+    BatchNormalization,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Input,
+    InputLayer,
+    Layer,
+    SeparableConv,
+    deserialize_layer,
+    get_layer_class,
+)
+from ..models import Model, Sequential
+from ..models.functional import functional_from_config
+from ..models.functional_config import FUNCTIONAL_CLASSES
 from .architecture import check_entry, check_shape, short
 
 
@@ -109,42 +122,97 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
             f"the model's class is {model_config['class_name']!r}; only Sequential models (a plain stack of layers) "
             f"can be rebuilt, not Functional or subclassed models."
         )
-    config = translate_model_config(model_config)["config"]
-    nested = [entry["class_name"] for entry in config["layers"] if entry["class_name"] in KERAS_MODEL_CLASSES]
+    translated = translate_model_config(model_config)
+    nested = [entry["class_name"] for entry in translated["config"]["layers"] if entry["class_name"] in KERAS_MODEL_CLASSES]
     if nested:
         raise ValueError(f"it nests models ({', '.join(nested)}) among its layers, which a Sequential cannot hold.")
-    entries = [{"class_name": entry["class_name"], "config": entry.get("config") or {}} for entry in config["layers"]]
-    model = Sequential.from_config(
-        {
-            "name": config.get("name"),
-            "trainable": config.get("trainable", True),
-            "dtype": config.get("dtype"),
-            "layers": entries,
-            "build_input_shape": _input_shape(model_config, config),
-        }
-    )
-    if not model.built:
-        raise ValueError(
-            "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
-            "`build_input_shape`), so its weights have no shapes to load into."
-        )
+    model = _sequential(translated)
+    entries = translated["config"]["layers"]
     return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
 
 
-def model_from_keras_config(model_config: Any) -> Sequential:
+def model_from_keras_config(model_config: Any) -> Any:
     """A built convlayers model from a Keras model config: a ``.keras`` file's ``config.json`` or an ``.h5``'s ``model_config``.
 
-    Every layer config is translated by :data:`KERAS_CONFIG_RULES` first
-    (:func:`translate_model_config`). Raises ``ValueError`` naming the layer and class for
-    what convlayers cannot rebuild, and when the config does not give the input shape.
+    Sequential, Functional (Keras 3's and tf.keras 2's inbound-node formats) and models
+    nested in either. Every layer config is translated by :data:`KERAS_CONFIG_RULES`
+    first (:func:`translate_model_config`). A Sequential holding a nested model comes back
+    as the equivalent functional chain (a convlayers ``Sequential`` holds layers only).
+    Raises ``ValueError`` naming the layer and class for what convlayers cannot rebuild,
+    and when a Sequential's config does not give its input shape.
 
-    >>> model = model_from_keras_config({"class_name": "Sequential", "config": {"layers": [
-    ...     {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}},
-    ...     {"class_name": "Dense", "config": {"units": 2, "name": "out"}}]}})
-    >>> model.output_shape
-    (None, 2)
+    >>> model = model_from_keras_config({"class_name": "Functional", "config": {
+    ...     "name": "m", "input_layers": [["x", 0, 0]], "output_layers": [["out", 0, 0]], "layers": [
+    ...     {"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [None, 3], "name": "x"},
+    ...      "inbound_nodes": []},
+    ...     {"class_name": "Dense", "name": "out", "config": {"units": 2, "name": "out"},
+    ...      "inbound_nodes": [[["x", 0, 0, {}]]]}]}})
+    >>> type(model).__name__, model.output_shape
+    ('Functional', (None, 2))
     """
-    return sequential_from_keras_config(model_config)[0]
+    if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
+        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
+    if model_config["class_name"] not in KERAS_MODEL_CLASSES:
+        raise ValueError(
+            f"the model's class is {model_config['class_name']!r}; Sequential and Functional models can be rebuilt, "
+            f"not subclassed models (their call is Python code the file does not hold)."
+        )
+    return _model_from_entry(translate_model_config(model_config))
+
+
+def _model_from_entry(entry: dict[str, Any]) -> Any:
+    """A layer, or a model from its (already translated) entry, nested models built the same way."""
+    class_name, config = entry["class_name"], entry.get("config")
+    if class_name in FUNCTIONAL_CLASSES:
+        return functional_from_config(
+            {key: value for key, value in config.items() if key in _FUNCTIONAL_KEYS}, layer_factory=_model_from_entry
+        )
+    if class_name == "Sequential":
+        return _sequential(entry)
+    return deserialize_layer(entry)
+
+
+#: What a functional config holds besides Keras's bookkeeping (tf.keras 2 and Keras 3 add none that matter).
+_FUNCTIONAL_KEYS = frozenset({"name", "trainable", "layers", "input_layers", "output_layers"})
+
+
+def _sequential(entry: dict[str, Any]) -> Any:
+    config = entry["config"]
+    config = {"layers": config} if isinstance(config, list) else config
+    entries = config["layers"]
+    shape = _input_shape(entry, config)
+    if not any(item["class_name"] in KERAS_MODEL_CLASSES for item in entries):
+        model = Sequential.from_config(
+            {
+                "name": config.get("name"),
+                "trainable": config.get("trainable", True),
+                "dtype": config.get("dtype"),
+                "layers": [{"class_name": item["class_name"], "config": item.get("config") or {}} for item in entries],
+                "build_input_shape": shape,
+            }
+        )
+        if not model.built:
+            raise ValueError(
+                "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
+                "`build_input_shape`), so its weights have no shapes to load into."
+            )
+        return model
+    # convlayers' Sequential holds layers only: a chain of Input, then each layer or model, is the same model.
+    first = entries[0] if entries and entries[0]["class_name"] == "InputLayer" else None
+    if first is not None:
+        inputs = deserialize_layer(first).output
+        entries = entries[1:]
+    elif shape is not None:
+        inputs = Input(batch_shape=shape)
+    else:
+        raise ValueError("the config does not record the input shape of a Sequential that nests a model.")
+    x = inputs
+    for item in entries:
+        x = _model_from_entry(item)(x)
+    model = Model(inputs, x, name=config.get("name"))
+    if config.get("trainable") is False:
+        model.trainable = False
+    return model
 
 
 #: Keras's model classes: an entry of one of these inside a model's ``layers`` is a nested model.

@@ -24,7 +24,8 @@ import torch
 
 from .. import keras1
 from ..layers import Layer
-from ..models import Sequential
+from ..models import Model, Sequential
+from ..models.functional import Functional
 from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
@@ -64,12 +65,14 @@ _FILE_DTYPES = {
 Plan = list[tuple[int, SavedLayer]]  # (position in leaf_layers(model), the saved weights for it)
 
 
-def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
-    """Rebuild a Keras Sequential model file as a convlayers ``Sequential``, weights included.
+def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential | Functional:
+    """Rebuild a Keras model file as a convlayers ``Sequential`` or functional ``Model``, weights included.
 
     Reads ``.keras`` files and legacy ``.h5`` files written by Keras 3 or tf.keras 2:
-    the same layers (by :func:`~convlayers.layers.get_layer_class`), configs, data
-    formats and weights, so ``model(x)`` gives Keras's output. A Keras 2 file written on
+    Sequential and Functional models and models nested in them (a Sequential holding a
+    model comes back as the equivalent functional chain), with the same layers (by
+    :func:`~convlayers.layers.get_layer_class`), configs, data formats and weights, so
+    ``model(x)`` gives Keras's output. A Keras 2 file written on
     Theano (its ``backend`` attribute) comes back as core layers computing as Theano
     did: the kernels of its convolutions (true convolutions there) reversed along every
     spatial axis, and ``padding='same'`` given Theano's placement
@@ -78,8 +81,8 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     the weights' names. ``backend`` (``'tensorflow'`` or ``'theano'``) overrides what a
     legacy ``.h5`` file says. Raises ``FileNotFoundError`` for a missing file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and the
-    reason otherwise: not a Keras file, a Functional model, a layer class convlayers
-    lacks (named), a Theano layer the core cannot compute as Theano did (named: a
+    reason otherwise: not a Keras file, a subclassed model, a ``Lambda`` layer (Python
+    code, never run from a file), a layer class convlayers lacks (named), a Theano layer the core cannot compute as Theano did (named: a
     ``'same'`` pooling, a ``'same'`` separable convolution with an even kernel, a
     ``'same'`` transposed convolution at a stride above 1 or with an even kernel),
     weights that do not fit (which layer, which weight, which shapes or dtypes) or hold
@@ -144,14 +147,15 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     return model
 
 
-def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = None) -> None:
-    """Load a Keras weights file into a built convlayers ``Sequential`` of the same architecture.
+def load_keras_weights(model: Sequential | Functional, path: PathLike, backend: str | None = None) -> None:
+    """Load a Keras weights file into a built convlayers ``Sequential`` or functional ``Model`` of the same architecture.
 
     Takes a Keras 3 ``*.weights.h5`` (or ``.keras``) file, matched to the model's
-    layers by Keras's group names (snake_case class names, numbered on repeats), or a
-    tf.keras 2 / legacy ``.h5`` (from ``save_weights`` or ``model.save``), matched in
-    order: the n-th saved layer with weights to the n-th model layer with weights, as
-    Keras does. A Keras 2 file written on Theano (``backend`` overrides the file's
+    layers by Keras's group names (snake_case class names, numbered on repeats; a nested
+    model's layers under its own group), or a tf.keras 2 / legacy ``.h5`` (from
+    ``save_weights`` or ``model.save``), matched in order: the n-th saved layer with
+    weights to the n-th model layer with weights, as Keras does (a nested model's group
+    holding its layers' weights in order). A Keras 2 file written on Theano (``backend`` overrides the file's
     attribute) has its convolution kernels reversed along every spatial axis on the
     way in, and is refused if a ``'same'`` layer of the model places its padding as
     TensorFlow does where Theano's placement differs (a stride above 1 or an even
@@ -175,9 +179,10 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     >>> model(np.array([[1.0, 1.0]], "float32"))
     array([[6.]], dtype=float32)
     """
-    if not isinstance(model, Sequential):
+    if not is_model(model) or (isinstance(model, Model) and not isinstance(model, Functional)):
         raise TypeError(
-            f"load_keras_weights loads into a convlayers Sequential. Received {model!r} of type {type(model).__name__}."
+            f"load_keras_weights loads into a convlayers Sequential or functional Model. Received {model!r} of type "
+            f"{type(model).__name__}."
         )
     check_model(model, "load Keras weights into")
     source = as_path(path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..layers import Layer
-from ..models import Sequential
+from ..models import Model, Sequential
 from .keras_h5 import keras3_weight_keys
 
 
@@ -25,7 +25,7 @@ def is_model(layer: Any) -> bool:
     >>> is_model(convlayers.Sequential()), is_model(convlayers.Dense(2))
     (True, False)
     """
-    return isinstance(layer, Sequential)
+    return isinstance(layer, (Sequential, Model))
 
 
 def keras_class_name(layer: Any) -> str:
