@@ -24,6 +24,9 @@ from ..layers import (
     InputLayer,
     Layer,
     SeparableConv,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
     deserialize_layer,
     get_layer_class,
 )
@@ -66,6 +69,9 @@ KERAS_CONFIG_RULES: Mapping[type[Layer], KeyRule] = MappingProxyType(
         Dense: KeyRule(inert={"quantization_config": None}),
         # Keras 3.15 saves batch renormalization's settings; without renorm the other two do nothing.
         BatchNormalization: KeyRule(drop=frozenset({"renorm_clipping", "renorm_momentum"}), inert={"renorm": False}),
+        # tf.keras 2's SpatialDropout layers save their Dropout base's config: `noise_shape` there is
+        # always None (the layer sets its own), and Keras 3 does not take the key.
+        **{cls: KeyRule(inert={"noise_shape": None}) for cls in (SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)},
     }
 )
 

@@ -1,0 +1,341 @@
+"""Real Keras 3 models of every kind, and ``keras.applications`` architectures, against what Keras computed.
+
+``tests/fixtures/keras-models`` (written by ``tests/fixtures/make_keras_models.py`` with
+Keras 3.15.1 on JAX) holds Sequential, functional and nested models saved as ``.keras``,
+legacy ``.h5`` and, for some, ``.weights.h5``, each with an ``.npz`` of inputs ``x0, x1...``
+and Keras's outputs ``y0, y1...``: the oracle. ``tests/fixtures/keras-applications`` holds
+the configs of seven ``keras.applications`` models and Keras's outputs for weights set by
+a recipe (``files.json``) that this file replays.
+"""
+
+import gzip
+import io
+import json
+import shutil
+import zipfile
+import zlib
+
+import h5py
+import numpy as np
+import pytest
+
+import convlayers
+from conftest import FIXTURES, SHARED_FIXTURES
+from convlayers import layers as L
+from convlayers.io import ModelFileError, load_keras_model, load_keras_weights
+from convlayers.io.keras_config import model_from_keras_config, translate_layer_config, translate_model_config
+
+CORPUS = FIXTURES / "keras-models"
+RECORDS = json.loads((CORPUS / "files.json").read_text())
+APPLICATIONS = FIXTURES / "keras-applications"
+APPLICATION_RECORDS = json.loads((APPLICATIONS / "files.json").read_text())
+TF_KERAS_2 = FIXTURES / "keras-files"
+
+RTOL = 1e-4  # the issue's bar: relative to the largest output
+
+
+def _expected(record):
+    arrays = np.load(CORPUS / record["expected"])
+    return [arrays[f"x{i}"] for i in range(record["inputs"])], [arrays[f"y{i}"] for i in range(record["outputs"])]
+
+
+def _outputs(model, inputs):
+    outputs = model(inputs if len(inputs) > 1 else inputs[0])
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def _assert_reproduces(model, record):
+    inputs, expected = _expected(record)
+    outputs = _outputs(model, inputs)
+    assert len(outputs) == len(expected)
+    for got, want in zip(outputs, expected):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL * np.abs(want).max())
+
+
+# -- every file Keras wrote ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("record", [r for r in RECORDS if r["kind"] == "model"], ids=lambda r: r["file"])
+def test_every_corpus_model_reproduces_the_keras_output(record):
+    _assert_reproduces(load_keras_model(CORPUS / record["file"]), record)
+
+
+def test_the_corpus_covers_every_model_kind():
+    files = {record["file"] for record in RECORDS}
+    for model in ("seq_cnn1d", "seq_cnn2d", "seq_cnn3d", "seq_nested", "fn_residual", "fn_unet", "fn_two_inputs",
+                  "fn_two_outputs", "fn_shared", "fn_nested", "fn_merges"):
+        assert {f"{model}.keras", f"{model}.h5"} <= files
+    classes = set()
+
+    def walk(entry):
+        classes.add(entry["class_name"])
+        for layer in entry["config"].get("layers", []) if isinstance(entry["config"], dict) else []:
+            walk(layer)
+
+    for record in RECORDS:
+        if record["file"].endswith(".keras"):
+            walk(json.loads(zipfile.ZipFile(CORPUS / record["file"]).read("config.json")))
+    assert {"ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Rescaling", "Normalization", "SpatialDropout2D",
+            "GaussianNoise", "LayerNormalization", "GroupNormalization", "Permute", "RepeatVector", "Masking",
+            "BatchNormalization", "Conv2DTranspose", "Add", "Concatenate", "Multiply", "Subtract", "Average",
+            "Maximum", "Minimum", "Dot", "Sequential", "Functional", "Lambda"} <= classes
+
+
+def test_model_kinds_come_back_as_keras_had_them():
+    assert type(load_keras_model(CORPUS / "seq_cnn2d.keras")) is convlayers.Sequential
+    residual = load_keras_model(CORPUS / "fn_residual.keras")
+    assert type(residual).__name__ == "Functional"
+    assert [type(layer).__name__ for layer in residual.layers][:2] == ["InputLayer", "Conv2D"]
+    nested = load_keras_model(CORPUS / "fn_nested.h5")
+    assert [type(layer).__name__ for layer in nested.layers] == [
+        "InputLayer", "Sequential", "Functional", "GlobalAveragePooling2D", "Dense"]
+    assert nested.get_layer("inner_block").name == "inner_block"
+    two = load_keras_model(CORPUS / "fn_two_inputs.keras")
+    assert two.input_names == ["image", "extra"]
+    shared = load_keras_model(CORPUS / "fn_shared.keras")
+    assert len([layer for layer in shared.layers if layer.name == "shared_conv"]) == 1  # one layer, called twice
+
+
+# -- weights-only files into models built in code ---------------------------------------------------------------
+def _seq_cnn1d():
+    return convlayers.Sequential([
+        convlayers.Input((16, 3)), L.Conv1D(4, 3, padding="same"), L.BatchNormalization(), L.ReLU(),
+        L.MaxPooling1D(2), L.Conv1D(5, 3), L.LeakyReLU(negative_slope=0.2),
+        L.ReLU(max_value=1.5, threshold=0.1, negative_slope=0.05), L.GlobalAveragePooling1D(), L.Dense(3), L.Softmax(),
+    ])
+
+
+def _seq_cnn2d():
+    return convlayers.Sequential([
+        convlayers.Input((10, 10, 3)), L.Rescaling(scale=0.5, offset=-1.0), L.Conv2D(4, 3), L.BatchNormalization(),
+        L.PReLU(shared_axes=[1, 2]), L.SpatialDropout2D(0.3), L.Conv2D(6, 3, strides=2, padding="same"),
+        L.ELU(alpha=0.5), L.GaussianNoise(0.1), L.LayerNormalization(), L.DepthwiseConv2D(3, depth_multiplier=2),
+        L.Flatten(), L.Dense(4), L.Softmax(axis=-1),
+    ])
+
+
+def _seq_nested():
+    inner = convlayers.Sequential([L.Conv2D(3, 3, padding="same"), L.ReLU()])
+    inputs = convlayers.Input((8, 8, 2))
+    x = L.Conv2D(4, 3)(inputs)
+    x = inner(x)
+    return convlayers.Model(inputs, L.Dense(2)(L.Flatten()(x)))
+
+
+def _fn_residual():
+    inputs = convlayers.Input((8, 8, 4))
+    x = L.Conv2D(4, 3, padding="same")(inputs)
+    x = L.ReLU()(L.BatchNormalization()(x))
+    x = L.Conv2D(4, 3, padding="same")(x)
+    x = L.ReLU()(L.Add()([x, inputs]))
+    return convlayers.Model(inputs, L.Dense(3)(L.GlobalAveragePooling2D()(x)))
+
+
+def _fn_two_inputs():
+    image, extra = convlayers.Input((8, 8, 1)), convlayers.Input((5,))
+    x = L.Flatten()(L.Conv2D(3, 3)(image))
+    y = L.Dense(4, activation="tanh")(extra)
+    return convlayers.Model([image, extra], L.Dense(2)(L.Concatenate()([x, y])))
+
+
+def _fn_nested():
+    inner = convlayers.Sequential([convlayers.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same"),
+                                   L.BatchNormalization(), L.ReLU()])
+    block_input = convlayers.Input((8, 8, 4))
+    block = convlayers.Model(block_input, L.Add()([L.Conv2D(4, 3, padding="same")(block_input), block_input]))
+    inputs = convlayers.Input((8, 8, 3))
+    x = block(block(inner(inputs)))
+    return convlayers.Model(inputs, L.Dense(2)(L.GlobalAveragePooling2D()(x)))
+
+
+BUILT_IN_CODE = {"seq_cnn1d": _seq_cnn1d, "seq_cnn2d": _seq_cnn2d, "seq_nested": _seq_nested,
+                 "fn_residual": _fn_residual, "fn_two_inputs": _fn_two_inputs, "fn_nested": _fn_nested}
+
+
+@pytest.mark.parametrize("record", [r for r in RECORDS if r["kind"] == "weights"], ids=lambda r: r["file"])
+def test_keras_3_weights_files_load_into_models_built_in_code(record):
+    model = BUILT_IN_CODE[record["model"]]()
+    load_keras_weights(model, CORPUS / record["file"])
+    _assert_reproduces(model, record)
+
+
+@pytest.mark.parametrize("model_name", sorted(BUILT_IN_CODE))
+def test_legacy_h5_weights_load_into_models_built_in_code(model_name):
+    # The model_weights group of `model.save("x.h5")`: nested models' weights split among their layers.
+    model = BUILT_IN_CODE[model_name]()
+    load_keras_weights(model, CORPUS / f"{model_name}.h5")
+    _assert_reproduces(model, next(r for r in RECORDS if r["file"] == f"{model_name}.h5"))
+
+
+def test_a_failed_weights_load_into_a_functional_model_changes_nothing(tmp_path):
+    model = _fn_nested()
+    before = [w.copy() for w in model.get_weights()]
+    target = tmp_path / "bad.weights.h5"
+    shutil.copyfile(CORPUS / "fn_nested.weights.h5", target)
+    with h5py.File(target, "r+") as f:  # the last layer's kernel the wrong shape: found after the nested ones
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars/0"] = np.zeros((5, 2), "float32")
+    with pytest.raises(ModelFileError, match=r"layer 'dense\w*' \(Dense\) weight `kernel` must have shape \(4, 2\)"):
+        load_keras_weights(model, target)
+    assert all((a == b).all() for a, b in zip(model.get_weights(), before))
+
+
+def test_nested_weights_for_a_layer_the_model_lacks_are_refused(tmp_path):
+    target = tmp_path / "extra.weights.h5"
+    shutil.copyfile(CORPUS / "fn_nested.weights.h5", target)
+    with h5py.File(target, "r+") as f:
+        f["layers/sequential/layers/conv2d_9/vars/0"] = np.zeros(3, "float32")
+    with pytest.raises(ModelFileError, match=r"layers the model does not have: \['layers/sequential/layers/conv2d_9/vars'\]"):
+        load_keras_weights(_fn_nested(), target)
+
+
+def test_a_nested_models_legacy_weights_are_counted(tmp_path):
+    target = tmp_path / "short.h5"
+    shutil.copyfile(CORPUS / "fn_nested.h5", target)
+    with h5py.File(target, "r+") as f:
+        group = f["model_weights/inner_sequential"]
+        group.attrs["weight_names"] = list(group.attrs["weight_names"])[:-1]
+    with pytest.raises(ModelFileError, match=r"nested model 'inner_sequential' has 6 weights but the file has 5"):
+        load_keras_model(target)
+
+
+# -- what cannot be rebuilt ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_lambda_layer_is_refused_saying_why(suffix):
+    with pytest.raises(ModelFileError, match=r"\(Lambda\): a Lambda layer holds Python code \(a marshalled function\), "
+                                             r"which convlayers never runs from a model file"):
+        load_keras_model(CORPUS / f"seq_lambda{suffix}")
+
+
+def _edited_keras(tmp_path, name, edit):
+    with zipfile.ZipFile(CORPUS / name) as archive:
+        members = {member: archive.read(member) for member in archive.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    target = tmp_path / name
+    with zipfile.ZipFile(target, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return target
+
+
+def _inner_layer(config, nested, index):
+    return next(e for e in config["config"]["layers"] if e["name"] == nested)["config"]["layers"][index]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda entry: entry.update(class_name="LSTM"),
+         r"layer 1 'conv2d' \(LSTM\) of layer 1 'inner_sequential' \(Sequential\): convlayers has no layer class 'LSTM' "
+         r"\(a Keras layer it does not implement"),
+        (lambda entry: entry.update(class_name="MyBlock", module="my_package.blocks", registered_name="my_package>MyBlock"),
+         r"\(MyBlock\) of layer 1 'inner_sequential' \(Sequential\): a custom class registered in Keras "
+         r"\(my_package>MyBlock\), whose code the file does not hold"),
+        (lambda entry: entry.update(class_name="Lambda"), r"\(Lambda\) of layer 1 'inner_sequential' .*: a Lambda layer"),
+    ],
+    ids=["keras-layer", "custom-class", "lambda"],
+)
+def test_an_unknown_class_inside_a_nested_model_says_what_it_is_and_where(edit, message, tmp_path):
+    path = _edited_keras(tmp_path, "fn_nested.keras", lambda config: edit(_inner_layer(config, "inner_sequential", 1)))
+    with pytest.raises(ModelFileError, match=message):
+        load_keras_model(path)
+
+
+def test_a_subclassed_nested_model_is_refused(tmp_path):
+    def edit(config):
+        entry = next(e for e in config["config"]["layers"] if e["name"] == "inner_block")
+        entry.update(class_name="ResidualBlock", module="my_models", registered_name="Custom>ResidualBlock")
+
+    with pytest.raises(ModelFileError, match=r"'inner_block' \(ResidualBlock\): a custom class registered in Keras"):
+        load_keras_model(_edited_keras(tmp_path, "fn_nested.keras", edit))
+
+
+# -- configs: every key Keras writes at its default is taken ---------------------------------------------------
+def _layer_entries():
+    """Every layer entry (nested models walked) of the corpus, the applications and the tf.keras 2 files."""
+    configs = [json.loads(zipfile.ZipFile(path).read("config.json"))
+               for folder in (CORPUS, TF_KERAS_2) for path in sorted(folder.glob("*.keras"))]
+    for folder in (CORPUS, TF_KERAS_2):
+        for path in sorted(folder.glob("*.h5")):
+            with h5py.File(path) as f:
+                if "model_config" in f.attrs:
+                    configs.append(json.loads(f.attrs["model_config"]))
+    configs += [json.load(gzip.open(APPLICATIONS / record["config"], "rt")) for record in APPLICATION_RECORDS]
+    entries = {}
+
+    def walk(entry):
+        layers = entry["config"].get("layers") if isinstance(entry["config"], dict) else None
+        if isinstance(layers, list):
+            for layer in layers:
+                walk(layer)
+        elif entry["class_name"] != "Lambda":
+            entries.setdefault((entry["class_name"], tuple(sorted(entry["config"]))), entry)
+
+    for config in configs:
+        walk(config)
+    return list(entries.values())
+
+
+@pytest.mark.parametrize("entry", _layer_entries(), ids=lambda e: e["class_name"])
+def test_every_key_keras_writes_is_taken_and_kept(entry):
+    config = translate_layer_config(entry["class_name"], entry["config"])
+    layer = convlayers.layers.deserialize_layer({"class_name": entry["class_name"], "config": config})
+    rebuilt = layer.get_config()
+    # The layer's own config keeps every key it was given (values may come back canonicalised), but for
+    # None-valued ones it leaves out and the input shape a first layer passes on to the model.
+    dropped = set(config) - set(rebuilt) - {"batch_input_shape", "batch_shape"}
+    assert {key: config[key] for key in dropped if config[key] is not None} == {}
+
+
+def test_tf_keras_2_spatial_dropout_writes_its_dropout_base_keys():
+    config = {"name": "s", "trainable": True, "dtype": "float32", "rate": 0.2, "noise_shape": None, "seed": None}
+    assert translate_layer_config("SpatialDropout2D", config) == {
+        "name": "s", "trainable": True, "dtype": "float32", "rate": 0.2, "seed": None}
+    with pytest.raises(ValueError, match=r"takes `noise_shape` only as None on SpatialDropout1D"):
+        translate_layer_config("SpatialDropout1D", {**config, "noise_shape": [None, 1, 4]})
+
+
+def test_translation_reaches_nested_models_and_keeps_the_graph():
+    config = json.loads(zipfile.ZipFile(CORPUS / "fn_nested.keras").read("config.json"))
+    translated = translate_model_config(config)
+    assert [e["inbound_nodes"] for e in translated["config"]["layers"]] == [
+        e["inbound_nodes"] for e in config["config"]["layers"]]
+    inner = next(e for e in translated["config"]["layers"] if e["name"] == "inner_sequential")
+    bn = next(e for e in inner["config"]["layers"] if e["class_name"] == "BatchNormalization")
+    assert not {"renorm", "renorm_clipping", "renorm_momentum"} & set(bn["config"])
+
+
+# -- keras.applications with recipe weights ---------------------------------------------------------------------
+def _recipe_weights(model, recipes):
+    """Set each layer's weights as the generator did: values drawn from (crc32 of the layer name, index)."""
+    for name, rows in recipes.items():
+        layer = model.get_layer(name)
+        current = layer.get_weights()
+        values = []
+        for index, (variable, shape, kind, *arguments) in enumerate(rows):
+            rng = np.random.default_rng([zlib.crc32(name.encode()), index])
+            assert tuple(current[index].shape) == tuple(shape), (name, variable)
+            if kind == "keep":
+                values.append(current[index])
+            elif kind == "uniform":
+                values.append(rng.uniform(arguments[0], arguments[1], size=shape).astype("float32"))
+            else:
+                values.append((rng.standard_normal(size=shape) * arguments[0]).astype("float32"))
+        layer.set_weights(values)
+
+
+@pytest.mark.parametrize("record", APPLICATION_RECORDS, ids=lambda r: r["model"])
+def test_keras_applications_reproduce_the_keras_output(record):
+    with gzip.open(APPLICATIONS / record["config"], "rt") as handle:
+        model = model_from_keras_config(json.load(handle))
+    assert model.count_params() == record["parameters"]
+    _recipe_weights(model, record["recipes"])
+    arrays = np.load(APPLICATIONS / record["expected"])
+    got = model(arrays["x"])
+    np.testing.assert_allclose(got, arrays["y"], rtol=RTOL, atol=RTOL * np.abs(arrays["y"]).max())
+
+
+def test_the_applications_are_the_seven_the_issue_names():
+    assert {record["keras_class"] for record in APPLICATION_RECORDS} == {
+        "MobileNet", "MobileNetV2", "ResNet50", "VGG16", "Xception", "DenseNet121", "EfficientNetB0"}
