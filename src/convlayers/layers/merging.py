@@ -403,11 +403,12 @@ class Dot(Merge):
                 f"{shape1} and {shape2}."
             )
         a1, a2 = self._pair(shapes)
-        # As Keras: an unknown size against a known one is refused too.
+        # As Keras: an unknown size against a known one is refused too; the message names the axes as given.
         if shape1[a1] != shape2[a2]:
+            named = (a1, a2) if _is_int(self.axes) else self.axes
             raise ValueError(
-                f"{self.owner}: incompatible input shapes: axis values {shape1[a1]} (at axis {a1}) != {shape2[a2]} "
-                f"(at axis {a2}). Full input shapes: {shape1}, {shape2}."
+                f"{self.owner}: incompatible input shapes: axis values {shape1[a1]} (at axis {named[0]}) != "
+                f"{shape2[a2]} (at axis {named[1]}). Full input shapes: {shape1}, {shape2}."
             )
 
     def compute_output_shape(self, input_shape: Any) -> Shape:

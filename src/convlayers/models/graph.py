@@ -98,9 +98,9 @@ def map_graph(inputs: Sequence[KerasTensor], outputs: Sequence[KerasTensor], own
                         f"{node.operation.name!r}. The following previous layers were accessed without issue: {accessed}. "
                         f"Pass every Input the outputs depend on in `inputs`."
                     )
-            if node.input_tensors:
+            if node.input_tensors:  # an Input's tensor is computable only if it is one of `inputs`
                 accessed.append(node.operation.name)
-            computable.update(id(x) for x in node.outputs)
+                computable.update(id(x) for x in node.outputs)
 
     names = [op.name for op in ordered_operations]
     for name in names:
