@@ -62,7 +62,7 @@ def test_every_corpus_model_reproduces_the_keras_output(record):
 def test_the_corpus_covers_every_model_kind():
     files = {record["file"] for record in RECORDS}
     for model in ("seq_cnn1d", "seq_cnn2d", "seq_cnn3d", "seq_nested", "fn_residual", "fn_unet", "fn_two_inputs",
-                  "fn_two_outputs", "fn_shared", "fn_nested", "fn_merges"):
+                  "fn_two_outputs", "fn_shared", "fn_nested", "fn_merges", "fn_frozen_nested"):
         assert {f"{model}.keras", f"{model}.h5"} <= files
     classes = set()
 
@@ -147,8 +147,17 @@ def _fn_nested():
     return convlayers.Model(inputs, L.Dense(2)(L.GlobalAveragePooling2D()(x)))
 
 
+def _fn_frozen_nested():
+    frozen = L.Conv2D(3, 1, name="frozen_conv")
+    frozen.trainable = False
+    inner = convlayers.Sequential([L.Conv2D(4, 3, padding="same"), L.BatchNormalization(), frozen, L.Conv2D(2, 1)])
+    inputs = convlayers.Input((6, 6, 2))
+    return convlayers.Model(inputs, L.Dense(2)(L.Flatten()(inner(inputs))))
+
+
 BUILT_IN_CODE = {"seq_cnn1d": _seq_cnn1d, "seq_cnn2d": _seq_cnn2d, "seq_nested": _seq_nested,
-                 "fn_residual": _fn_residual, "fn_two_inputs": _fn_two_inputs, "fn_nested": _fn_nested}
+                 "fn_residual": _fn_residual, "fn_two_inputs": _fn_two_inputs, "fn_nested": _fn_nested,
+                 "fn_frozen_nested": _fn_frozen_nested}
 
 
 @pytest.mark.parametrize("record", [r for r in RECORDS if r["kind"] == "weights"], ids=lambda r: r["file"])
@@ -339,3 +348,69 @@ def test_keras_applications_reproduce_the_keras_output(record):
 def test_the_applications_are_the_seven_the_issue_names():
     assert {record["keras_class"] for record in APPLICATION_RECORDS} == {
         "MobileNet", "MobileNetV2", "ResNet50", "VGG16", "Xception", "DenseNet121", "EfficientNetB0"}
+
+
+# -- writing: functional and nested models as Keras 3.15 writes them ------------------------------------------
+FUNCTIONAL = [r for r in RECORDS if r["kind"] == "model" and r["file"].endswith(".keras") and r["model"].startswith("fn")]
+
+
+def _without_bookkeeping(value):
+    """A config without what Keras adds for its own bookkeeping: ``shared_object_id``, a nested call's ``mask: None``."""
+    if isinstance(value, dict):
+        kept = {key: _without_bookkeeping(item) for key, item in value.items() if key != "shared_object_id"}
+        if set(kept) == {"args", "kwargs"} and kept["kwargs"] == {"mask": None}:
+            kept["kwargs"] = {}
+        return kept
+    if isinstance(value, list):
+        return [_without_bookkeeping(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("record", FUNCTIONAL, ids=lambda r: r["model"])
+def test_the_functional_config_we_write_is_the_one_keras_wrote(record):
+    from convlayers.io.keras_export import keras_model_config, legacy_model_config
+
+    model = load_keras_model(CORPUS / record["file"])
+    keras_config = json.loads(zipfile.ZipFile(CORPUS / record["file"]).read("config.json"))
+    assert _without_bookkeeping(keras_model_config(model)) == _without_bookkeeping(keras_config)
+    with h5py.File(CORPUS / f"{record['model']}.h5") as f:
+        legacy = json.loads(f.attrs["model_config"])
+    assert _without_bookkeeping(legacy_model_config(model)) == _without_bookkeeping(legacy)
+
+
+@pytest.mark.parametrize("record", FUNCTIONAL + [r for r in RECORDS if r["file"] == "seq_nested.keras"],
+                         ids=lambda r: r["model"])
+def test_functional_and_nested_models_round_trip_through_every_keras_form(record, tmp_path):
+    from convlayers.io.keras_writer import save_keras_model, save_keras_weights
+
+    model = load_keras_model(CORPUS / record["file"])
+    for suffix in (".keras", ".h5"):
+        _assert_reproduces(load_keras_model(save_keras_model(model, tmp_path / f"m{suffix}")), record)
+    again = load_keras_model(CORPUS / record["file"])
+    for weights in again.weights:
+        weights.data.zero_()
+    load_keras_weights(again, save_keras_weights(model, tmp_path / "m.weights.h5"))
+    _assert_reproduces(again, record)
+
+
+def test_our_weights_files_have_keras_s_groups(tmp_path):
+    from convlayers.io.keras_writer import save_keras_weights
+
+    model = load_keras_model(CORPUS / "fn_nested.keras")
+    ours, theirs = [], []
+    with h5py.File(save_keras_weights(model, tmp_path / "m.weights.h5")) as f:
+        f.visit(ours.append)
+    with h5py.File(CORPUS / "fn_nested.weights.h5") as f:
+        f.visit(theirs.append)
+    assert sorted(ours) == sorted(theirs)
+
+
+def test_a_legacy_h5_keeps_a_nested_models_trainable_weights_first(tmp_path):
+    from convlayers.io.keras_writer import save_keras_model
+
+    model = load_keras_model(CORPUS / "fn_frozen_nested.keras")
+    with h5py.File(save_keras_model(model, tmp_path / "m.h5")) as f:
+        ours = [name.split("/", 1)[1] for name in f["model_weights/inner_mixed"].attrs["weight_names"]]
+    with h5py.File(CORPUS / "fn_frozen_nested.h5") as f:
+        theirs = list(f["model_weights/inner_mixed"].attrs["weight_names"])
+    assert ours == theirs  # conv, BN gamma/beta, last conv; then BN statistics and the frozen conv

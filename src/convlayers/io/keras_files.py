@@ -31,7 +31,7 @@ from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import model_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, read_keras3_layers, read_legacy_layers
-from .keras_layout import is_model, keras3_paths, leaf_layers, weight_count
+from .keras_layout import is_model, keras3_paths, leaf_layers, legacy_weight_order, weight_count
 from .legacy import (
     check_backend_matches,
     check_theano_layers,
@@ -304,8 +304,9 @@ def _match_by_path(model: Any, saved: dict[str, SavedLayer]) -> Plan:
 def _match_in_order(model: Any, saved: list[SavedLayer]) -> Plan:
     """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading).
 
-    A nested model is one layer there, its group holding its leaves' weights in leaf order;
-    they are split among the leaves here.
+    A nested model is one layer there, its group holding its leaves' weights in Keras's
+    legacy order (trainable first: :func:`~convlayers.io.keras_layout.legacy_weight_order`);
+    they are handed to the leaves here, in each leaf's own order.
     """
     positions = {id(layer): position for position, layer in enumerate(leaf_layers(model))}
     with_weights = [layer for layer in model.layers if weight_count(layer)]
@@ -316,20 +317,22 @@ def _match_in_order(model: Any, saved: list[SavedLayer]) -> Plan:
         )
     plan = []
     for layer, entry in zip(with_weights, saved):
-        if not is_model(layer):
+        order = legacy_weight_order(layer)
+        if is_model(layer) and len(order) != len(entry.weights):
+            raise ValueError(
+                f"the nested model {layer.name!r} has {len(order)} weights but the file has {len(entry.weights)} "
+                f"for it at {entry.where}. Nothing was loaded."
+            )
+        if len(order) != len(entry.weights):  # a single layer: counted with names by _read_checked
             plan.append((positions[id(layer)], entry))
             continue
-        leaves = [leaf for leaf in leaf_layers(layer) if leaf.weights]
-        if weight_count(layer) != len(entry.weights):
-            raise ValueError(
-                f"the nested model {layer.name!r} has {weight_count(layer)} weights but the file has "
-                f"{len(entry.weights)} for it at {entry.where}. Nothing was loaded."
-            )
-        start = 0
-        for leaf in leaves:
-            count = len(leaf.weights)
-            plan.append((positions[id(leaf)], SavedLayer(entry.where, entry.weights[start : start + count])))
-            start += count
+        per_leaf: dict[int, dict[int, tuple[str, Any]]] = {}
+        for (leaf, index), weight in zip(order, entry.weights):
+            per_leaf.setdefault(id(leaf), {})[index] = weight
+        for leaf in leaf_layers(layer) if is_model(layer) else [layer]:
+            if id(leaf) in per_leaf:
+                weights = [per_leaf[id(leaf)][index] for index in sorted(per_leaf[id(leaf)])]
+                plan.append((positions[id(leaf)], SavedLayer(entry.where, weights)))
     return plan
 
 

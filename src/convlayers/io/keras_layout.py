@@ -42,17 +42,29 @@ def keras_class_name(layer: Any) -> str:
     return type(layer).__name__
 
 
+def keras3_children(model: Any) -> list[tuple[str, Any]]:
+    """``(key, layer)`` for each of ``model.layers``: the group names Keras 3 gives them at this level.
+
+    >>> import convlayers
+    >>> model = convlayers.Sequential([convlayers.Input((4,)), convlayers.Dense(2), convlayers.Dense(2)])
+    >>> [key for key, _ in keras3_children(model)]
+    ['dense', 'dense_1']
+    """
+    layers = list(model.layers)
+    return list(zip(keras3_weight_keys([keras_class_name(layer) for layer in layers]), layers))
+
+
 def keras3_paths(model: Any, prefix: str = "") -> Iterator[tuple[str, Layer]]:
     """``(path, layer)`` for every leaf layer of ``model``, in Keras's weight order, path as Keras 3 saves it.
 
     >>> import convlayers
+    >>> inputs = convlayers.Input((4, 4, 1))
     >>> inner = convlayers.Sequential([convlayers.Conv2D(2, 1)], name="inner")
-    >>> model = convlayers.Sequential([convlayers.Input((4, 4, 1)), convlayers.Conv2D(2, 1)])
+    >>> model = convlayers.Model(inputs, inner(convlayers.Conv2D(1, 1)(inputs)))
     >>> [path for path, _ in keras3_paths(model)]
-    ['layers/conv2d']
+    ['layers/input_layer', 'layers/conv2d', 'layers/sequential/layers/conv2d']
     """
-    layers = list(model.layers)
-    for key, layer in zip(keras3_weight_keys([keras_class_name(layer) for layer in layers]), layers):
+    for key, layer in keras3_children(model):
         path = f"{prefix}layers/{key}"
         if is_model(layer):
             yield from keras3_paths(layer, f"{path}/")
@@ -70,3 +82,21 @@ def weight_count(layer: Any) -> int:
     if is_model(layer):
         return sum(len(leaf.weight_specs) for leaf in leaf_layers(layer))
     return len(layer.weight_specs)
+
+
+def legacy_weight_order(layer: Any) -> list[tuple[Layer, int]]:
+    """``(leaf, index in its weights)`` in the order a legacy ``.h5`` keeps ``layer``'s weights.
+
+    Keras lists a layer's (or nested model's) trainable weights first, then the others,
+    each part in leaf order; a frozen layer's weights are all "others".
+    """
+    leaves = leaf_layers(layer) if is_model(layer) else [layer]
+    frozen = not getattr(layer, "trainable", True)
+    pairs = [
+        (leaf, index, record.trainable and leaf.trainable and not frozen)
+        for leaf in leaves
+        for index, record in enumerate(leaf.weight_specs)
+    ]
+    return [(leaf, index) for leaf, index, trainable in pairs if trainable] + [
+        (leaf, index) for leaf, index, trainable in pairs if not trainable
+    ]
