@@ -414,3 +414,62 @@ def test_a_legacy_h5_keeps_a_nested_models_trainable_weights_first(tmp_path):
     with h5py.File(CORPUS / "fn_frozen_nested.h5") as f:
         theirs = list(f["model_weights/inner_mixed"].attrs["weight_names"])
     assert ours == theirs  # conv, BN gamma/beta, last conv; then BN statistics and the frozen conv
+
+
+# -- tf.keras 2's functional format ---------------------------------------------------------------------------
+def _tf_keras_2_dtypes(value):
+    """Keras 3's dtype policy dicts as the plain dtype names tf.keras 2 writes."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "DTypePolicy":
+            return value["config"]["name"]
+        return {key: _tf_keras_2_dtypes(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tf_keras_2_dtypes(item) for item in value]
+    return value
+
+
+def _as_tf_keras_2(config):
+    """A Keras 3 functional ``model_config`` in tf.keras 2's form: ``Model`` class, list inbound nodes, node counts
+    that include a nested model's own graph as its node 0, ``batch_input_shape``, dtype names."""
+    layers = config["layers"]
+    models = {entry["name"] for entry in layers if entry["class_name"] in ("Sequential", "Functional")}
+    sequentials = {entry["name"] for entry in layers if entry["class_name"] == "Sequential"}
+
+    def histories(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return [value["config"]["keras_history"]]
+        if isinstance(value, list):
+            return [history for item in value for history in histories(item)]
+        return []
+
+    converted = []
+    for entry in layers:
+        layer_config = entry["config"]
+        if entry["class_name"] == "Functional":
+            layer_config = _as_tf_keras_2(layer_config)
+        if entry["class_name"] == "InputLayer":
+            layer_config = {"batch_input_shape": layer_config["batch_shape"], "dtype": "float32", "sparse": False,
+                            "ragged": False, "name": layer_config["name"]}
+        nodes = [[[name, index + (name in models), tensor, {}] for name, index, tensor in histories(node["args"])]
+                 for node in entry["inbound_nodes"]]
+        converted.append({"class_name": "Model" if entry["class_name"] == "Functional" else entry["class_name"],
+                          "config": _tf_keras_2_dtypes(layer_config), "name": entry["name"], "inbound_nodes": nodes})
+
+    def refs(value):
+        value = value if isinstance(value[0], list) else [value]
+        return [[name, index + (name in sequentials), tensor] for name, index, tensor in value]
+
+    return {"name": config["name"], "layers": converted, "input_layers": refs(config["input_layers"]),
+            "output_layers": refs(config["output_layers"])}
+
+
+@pytest.mark.parametrize("record", FUNCTIONAL, ids=lambda r: r["model"])
+def test_tf_keras_2_functional_configs_load(record, tmp_path):
+    target = tmp_path / "tf_keras_2.h5"
+    shutil.copyfile(CORPUS / f"{record['model']}.h5", target)
+    with h5py.File(target, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        f.attrs["model_config"] = json.dumps({"class_name": "Model", "config": _as_tf_keras_2(config["config"])})
+        f.attrs["keras_version"] = f["model_weights"].attrs["keras_version"] = "2.15.0"
+        f.attrs["backend"] = f["model_weights"].attrs["backend"] = "tensorflow"
+    _assert_reproduces(load_keras_model(target), record)
