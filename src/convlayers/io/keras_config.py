@@ -170,16 +170,10 @@ def _model_from_entry(entry: dict[str, Any]) -> Any:
     """A layer, or a model from its (already translated) entry, nested models built the same way."""
     class_name, config = entry["class_name"], entry.get("config")
     if class_name in FUNCTIONAL_CLASSES:
-        return functional_from_config(
-            {key: value for key, value in config.items() if key in _FUNCTIONAL_KEYS}, layer_factory=_model_from_entry
-        )
+        return functional_from_config(config, layer_factory=_model_from_entry)
     if class_name == "Sequential":
         return _sequential(entry)
     return deserialize_layer(entry)
-
-
-#: What a functional config holds besides Keras's bookkeeping (tf.keras 2 and Keras 3 add none that matter).
-_FUNCTIONAL_KEYS = frozenset({"name", "trainable", "layers", "input_layers", "output_layers"})
 
 
 def _sequential(entry: dict[str, Any]) -> Any:
