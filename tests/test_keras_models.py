@@ -473,3 +473,18 @@ def test_tf_keras_2_functional_configs_load(record, tmp_path):
         f.attrs["keras_version"] = f["model_weights"].attrs["keras_version"] = "2.15.0"
         f.attrs["backend"] = f["model_weights"].attrs["backend"] = "tensorflow"
     _assert_reproduces(load_keras_model(target), record)
+
+
+@pytest.mark.parametrize("record", APPLICATION_RECORDS, ids=lambda r: r["model"])
+def test_application_weights_sit_where_keras_files_keep_them(record):
+    # Keras's weight files for these models are too big to commit; where it put each weight is recorded instead.
+    from convlayers.io.keras_layout import keras3_paths, legacy_weight_order, weight_count
+
+    with gzip.open(APPLICATIONS / record["config"], "rt") as handle:
+        model = model_from_keras_config(json.load(handle))
+    keras3 = {f"{path}/vars/{index}": list(spec.keras_shape)
+              for path, layer in keras3_paths(model) for index, spec in enumerate(layer.weight_specs)}
+    assert keras3 == record["keras3_weights"]
+    legacy = [[layer.name, [list(leaf.weight_specs[index].keras_shape) for leaf, index in legacy_weight_order(layer)]]
+              for layer in model.layers if weight_count(layer)]
+    assert legacy == record["legacy_weights"]
