@@ -207,6 +207,16 @@ def test_a_nested_models_legacy_weights_are_counted(tmp_path):
         load_keras_model(target)
 
 
+def test_a_nested_layer_asking_for_more_memory_than_the_file_holds_is_refused_before_any_is_taken(tmp_path):
+    def edit(config):
+        inner = next(e for e in config["config"]["layers"] if e["name"] == "inner_sequential")
+        conv = next(e for e in inner["config"]["layers"] if e["class_name"] == "Conv2D")
+        conv["config"]["kernel_size"] = [3000, 3000]  # 1e8 kernel values, padded 'same': sized on meta, never allocated
+
+    with pytest.raises(ModelFileError, match=r"its architecture needs \d+ bytes of weights, more than a file of"):
+        load_keras_model(_edited_keras(tmp_path, "fn_nested.keras", edit))
+
+
 # -- what cannot be rebuilt ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_a_lambda_layer_is_refused_saying_why(suffix):
