@@ -309,10 +309,67 @@ def test_every_key_keras_writes_is_taken_and_kept(entry):
 
 def test_tf_keras_2_spatial_dropout_writes_its_dropout_base_keys():
     config = {"name": "s", "trainable": True, "dtype": "float32", "rate": 0.2, "noise_shape": None, "seed": None}
-    assert translate_layer_config("SpatialDropout2D", config) == {
-        "name": "s", "trainable": True, "dtype": "float32", "rate": 0.2, "seed": None}
+    assert translate_layer_config("SpatialDropout2D", config) == {"name": "s", "dtype": "float32", "rate": 0.2, "seed": None}
     with pytest.raises(ValueError, match=r"takes `noise_shape` only as None on SpatialDropout1D"):
         translate_layer_config("SpatialDropout1D", {**config, "noise_shape": [None, 1, 4]})
+
+
+#: Layer configs as tf.keras 2.15 writes them at their defaults (its get_config keys; no tf.keras 2 file of these here).
+_TF2 = {"trainable": True, "dtype": "float32"}
+_TF2_INIT = {"class_name": "Zeros", "config": {}}
+TF_KERAS_2_CONFIGS = {
+    "ReLU": ({"max_value": None, "negative_slope": 0.0, "threshold": 0.0}, (2, 3)),
+    "LeakyReLU": ({"alpha": 0.3}, (2, 3)),
+    "ELU": ({"alpha": 1.0}, (2, 3)),
+    "Softmax": ({"axis": -1}, (2, 3)),
+    "PReLU": ({"alpha_initializer": _TF2_INIT, "alpha_regularizer": None, "alpha_constraint": None,
+               "shared_axes": None}, (2, 3)),
+    "Dropout": ({"rate": 0.5, "noise_shape": None, "seed": None}, (2, 3)),
+    "SpatialDropout1D": ({"rate": 0.5, "noise_shape": None, "seed": None}, (2, 4, 3)),
+    "SpatialDropout2D": ({"rate": 0.5, "noise_shape": None, "seed": None}, (2, 4, 4, 3)),
+    "SpatialDropout3D": ({"rate": 0.5, "noise_shape": None, "seed": None}, (2, 4, 4, 4, 3)),
+    "GaussianNoise": ({"stddev": 0.1, "seed": None}, (2, 3)),
+    "BatchNormalization": ({"axis": [3], "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+                            "beta_initializer": _TF2_INIT, "gamma_initializer": {"class_name": "Ones", "config": {}},
+                            "moving_mean_initializer": _TF2_INIT,
+                            "moving_variance_initializer": {"class_name": "Ones", "config": {}},
+                            "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+                            "gamma_constraint": None}, (2, 4, 4, 3)),
+    "LayerNormalization": ({"axis": [1], "epsilon": 0.001, "center": True, "scale": True, "beta_initializer": _TF2_INIT,
+                            "gamma_initializer": {"class_name": "Ones", "config": {}}, "beta_regularizer": None,
+                            "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None}, (2, 3)),
+    "GroupNormalization": ({"groups": 3, "axis": -1, "epsilon": 0.001, "center": True, "scale": True,
+                            "beta_initializer": _TF2_INIT, "gamma_initializer": {"class_name": "Ones", "config": {}},
+                            "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+                            "gamma_constraint": None}, (2, 4, 3)),
+    "Normalization": ({"axis": [-1], "invert": False, "mean": None, "variance": None}, (2, 3)),
+    "Rescaling": ({"scale": 0.5, "offset": 0.0}, (2, 3)),
+    "Permute": ({"dims": [2, 1]}, (2, 4, 3)),
+    "RepeatVector": ({"n": 2}, (2, 3)),
+    "Masking": ({"mask_value": 0.0}, (2, 4, 3)),
+    "Flatten": ({"data_format": "channels_last"}, (2, 4, 3)),
+    "GlobalAveragePooling2D": ({"data_format": "channels_last", "keepdims": False}, (2, 4, 4, 3)),
+    "Add": ({}, [(2, 3), (2, 3)]),
+    "Subtract": ({}, [(2, 3), (2, 3)]),
+    "Multiply": ({}, [(2, 3), (2, 3)]),
+    "Average": ({}, [(2, 3), (2, 3)]),
+    "Maximum": ({}, [(2, 3), (2, 3)]),
+    "Minimum": ({}, [(2, 3), (2, 3)]),
+    "Concatenate": ({"axis": -1}, [(2, 3), (2, 3)]),
+    "Dot": ({"axes": 1, "normalize": False}, [(2, 3), (2, 3)]),
+}
+
+
+@pytest.mark.parametrize("class_name", sorted(TF_KERAS_2_CONFIGS))
+def test_tf_keras_2_layer_configs_at_their_defaults_are_taken_without_warnings(class_name, recwarn):
+    own, shape = TF_KERAS_2_CONFIGS[class_name]
+    config = translate_layer_config(class_name, {"name": "tf2", **_TF2, **own})
+    layer = convlayers.layers.deserialize_layer({"class_name": class_name, "config": config})
+    inputs = [np.ones(s, "float32") for s in shape] if isinstance(shape, list) else np.ones(shape, "float32")
+    assert np.all(np.isfinite(layer(inputs)))
+    assert not [str(w.message) for w in recwarn if "deprecated" in str(w.message)]
+    if class_name == "LeakyReLU":
+        assert layer.get_config()["negative_slope"] == 0.3
 
 
 def test_translation_reaches_nested_models_and_keeps_the_graph():

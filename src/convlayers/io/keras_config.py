@@ -23,6 +23,7 @@ from ..layers import (
     Input,
     InputLayer,
     Layer,
+    LeakyReLU,
     SeparableConv,
     SpatialDropout1D,
     SpatialDropout2D,
@@ -70,8 +71,14 @@ KERAS_CONFIG_RULES: Mapping[type[Layer], KeyRule] = MappingProxyType(
         # Keras 3.15 saves batch renormalization's settings; without renorm the other two do nothing.
         BatchNormalization: KeyRule(drop=frozenset({"renorm_clipping", "renorm_momentum"}), inert={"renorm": False}),
         # tf.keras 2's SpatialDropout layers save their Dropout base's config: `noise_shape` there is
-        # always None (the layer sets its own), and Keras 3 does not take the key.
-        **{cls: KeyRule(inert={"noise_shape": None}) for cls in (SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)},
+        # always None (the layer sets its own), and `trainable`, meaningless on a layer without weights;
+        # Keras 3 takes neither.
+        **{
+            cls: KeyRule(drop=frozenset({"trainable"}), inert={"noise_shape": None})
+            for cls in (SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+        },
+        # tf.keras 2 names LeakyReLU's slope `alpha` (Keras 3 takes it with a deprecation warning).
+        LeakyReLU: KeyRule(rename={"alpha": "negative_slope"}),
     }
 )
 
