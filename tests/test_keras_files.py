@@ -218,7 +218,7 @@ def test_a_failed_load_leaves_the_model_as_it_was(tmp_path):
 
 
 def test_load_keras_weights_needs_a_built_sequential(tmp_path):
-    with pytest.raises(TypeError, match="loads into a convlayers Sequential. Received .* Conv2D"):
+    with pytest.raises(TypeError, match="loads into a convlayers Sequential or functional Model. Received .* Conv2D"):
         load_keras_weights(convlayers.Conv2D(2, 3), CORPUS / "seq1d_keras3.h5")
     with pytest.raises(ValueError, match="it is not built yet"):
         load_keras_weights(Sequential([convlayers.Dense(2)]), CORPUS / "seq1d_keras3.h5")
@@ -368,12 +368,20 @@ def test_unknown_layer_class(tmp_path):
         load_keras_model(path)
 
 
-@pytest.mark.parametrize("class_name", ["Functional", "Model", "MyModel"])
-def test_only_sequential_models(class_name, tmp_path):
+def test_subclassed_models_are_refused(tmp_path):
+    path = _h5_copy("seq1d_keras3.h5", tmp_path, lambda f: f.attrs.modify(
+        "model_config", json.dumps({**json.loads(f.attrs["model_config"]), "class_name": "MyModel"})
+    ))
+    with pytest.raises(ModelFileError, match="the model's class is 'MyModel'; Sequential and Functional models can be rebuilt, not subclassed"):
+        load_keras_model(path)
+
+
+@pytest.mark.parametrize("class_name", ["Functional", "Model"])
+def test_a_functional_class_needs_a_functional_config(class_name, tmp_path):
     path = _h5_copy("seq1d_keras3.h5", tmp_path, lambda f: f.attrs.modify(
         "model_config", json.dumps({**json.loads(f.attrs["model_config"]), "class_name": class_name})
     ))
-    with pytest.raises(ModelFileError, match=f"the model's class is '{class_name}'; only Sequential models"):
+    with pytest.raises(ModelFileError, match=r"unknown keys \['build_input_shape', 'dtype'\] in the functional config"):
         load_keras_model(path)
 
 
@@ -466,13 +474,25 @@ def test_keras_1_weights_do_not_load_into_a_core_model():
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("simpleconv2d_model.hdf5", "the model's class is 'Model'"),
         ("space_to_depth_simple_tensorflow_2.h5", r"\(Lambda\): a Lambda layer holds Python code"),
     ],
 )
 def test_external_files_out_of_scope_say_why(name, message):
     with pytest.raises(ModelFileError, match=message):
         load_keras_model(LEGACY / name)
+
+
+@external
+def test_a_keras_2_functional_model_file_loads_every_weight():
+    # A Keras 2 file whose model class is "Model" (a functional model): every dataset lands in the model.
+    path = LEGACY / "simpleconv2d_model.hdf5"
+    model = load_keras_model(path)
+    with h5py.File(path) as f:
+        stored = []
+        f["model_weights"].visit(lambda name: stored.append(f["model_weights"][name].size)
+                                 if isinstance(f["model_weights"][name], h5py.Dataset) else None)
+    assert type(model).__name__ == "Functional"
+    assert model.count_params() == sum(stored) == 80135
 
 
 def test_without_h5py_the_error_says_what_to_install(monkeypatch):

@@ -67,6 +67,10 @@ def check_entry(entry: Any, where: str) -> None:
     Traceback (most recent call last):
     ...
     ValueError: layer 2: `config` must be a dict. Received: [1].
+    >>> check_entry({"class_name": "Add", "build_config": {"input_shape": [[None, 4], [None, "4"]]}}, "layer 3")
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 3: `build_config.input_shape` must be a list of ints and None. Received: [None, '4'].
     """
     if not isinstance(entry, dict):
         raise ValueError(f"{where} must be a dict with a `class_name`. Received: {short(entry)}.")
@@ -78,7 +82,11 @@ def check_entry(entry: Any, where: str) -> None:
     for key in ("module", "registered_name"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise ValueError(f"{where}: `{key}` must be a string. Received: {short(entry[key])}.")
-    check_shape((entry.get("build_config") or {}).get("input_shape"), f"{where}: `build_config.input_shape`")
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    # A layer of several inputs (a merge layer) records one shape per input.
+    shapes = shape if isinstance(shape, list) and shape and all(isinstance(item, list) for item in shape) else [shape]
+    for item in shapes:
+        check_shape(item, f"{where}: `build_config.input_shape`")
 
 
 def check_shape(shape: Any, where: str) -> None:

@@ -15,8 +15,25 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..layers import BatchNormalization, ConvTranspose, Dense, DepthwiseConv, InputLayer, Layer, SeparableConv, get_layer_class
-from ..models import Sequential
+from ..layers import (
+    BatchNormalization,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Input,
+    InputLayer,
+    Layer,
+    LeakyReLU,
+    SeparableConv,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+    deserialize_layer,
+    get_layer_class,
+)
+from ..models import Model, Sequential
+from ..models.functional import functional_from_config
+from ..models.functional_config import FUNCTIONAL_CLASSES
 from .architecture import check_entry, check_shape, short
 
 
@@ -53,6 +70,15 @@ KERAS_CONFIG_RULES: Mapping[type[Layer], KeyRule] = MappingProxyType(
         Dense: KeyRule(inert={"quantization_config": None}),
         # Keras 3.15 saves batch renormalization's settings; without renorm the other two do nothing.
         BatchNormalization: KeyRule(drop=frozenset({"renorm_clipping", "renorm_momentum"}), inert={"renorm": False}),
+        # tf.keras 2's SpatialDropout layers save their Dropout base's config: `noise_shape` there is
+        # always None (the layer sets its own), and `trainable`, meaningless on a layer without weights;
+        # Keras 3 takes neither.
+        **{
+            cls: KeyRule(drop=frozenset({"trainable"}), inert={"noise_shape": None})
+            for cls in (SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+        },
+        # tf.keras 2 names LeakyReLU's slope `alpha` (Keras 3 takes it with a deprecation warning).
+        LeakyReLU: KeyRule(rename={"alpha": "negative_slope"}),
     }
 )
 
@@ -104,58 +130,187 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
     >>> model.output_shape, classes
     ((None, 2), ['Dense'])
     """
+    if isinstance(model_config, dict) and model_config.get("class_name") not in (None, "Sequential"):
+        raise ValueError(
+            f"the model's class is {model_config['class_name']!r}; only Sequential models (a plain stack of layers) "
+            f"can be rebuilt, not Functional or subclassed models."
+        )
+    translated = translate_model_config(model_config)
+    nested = [entry["class_name"] for entry in translated["config"]["layers"] if entry["class_name"] in KERAS_MODEL_CLASSES]
+    if nested:
+        raise ValueError(f"it nests models ({', '.join(nested)}) among its layers, which a Sequential cannot hold.")
+    model = _sequential(translated)
+    entries = translated["config"]["layers"]
+    return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
+
+
+def model_from_keras_config(model_config: Any) -> Any:
+    """A built convlayers model from a Keras model config: a ``.keras`` file's ``config.json`` or an ``.h5``'s ``model_config``.
+
+    Sequential, Functional (Keras 3's and tf.keras 2's inbound-node formats) and models
+    nested in either. Every layer config is translated by :data:`KERAS_CONFIG_RULES`
+    first (:func:`translate_model_config`). A Sequential holding a nested model comes back
+    as the equivalent functional chain (a convlayers ``Sequential`` holds layers only).
+    Raises ``ValueError`` naming the layer and class for what convlayers cannot rebuild,
+    and when a Sequential's config does not give its input shape.
+
+    >>> model = model_from_keras_config({"class_name": "Functional", "config": {
+    ...     "name": "m", "input_layers": [["x", 0, 0]], "output_layers": [["out", 0, 0]], "layers": [
+    ...     {"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [None, 3], "name": "x"},
+    ...      "inbound_nodes": []},
+    ...     {"class_name": "Dense", "name": "out", "config": {"units": 2, "name": "out"},
+    ...      "inbound_nodes": [[["x", 0, 0, {}]]]}]}})
+    >>> type(model).__name__, model.output_shape
+    ('Functional', (None, 2))
+    """
     if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
         raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
-    class_name = model_config["class_name"]
-    if class_name != "Sequential":
+    if model_config["class_name"] not in KERAS_MODEL_CLASSES:
         raise ValueError(
-            f"the model's class is {class_name!r}; only Sequential models (a plain stack of layers) can be "
-            f"rebuilt, not Functional or subclassed models."
+            f"the model's class is {model_config['class_name']!r}; Sequential and Functional models can be rebuilt, "
+            f"not subclassed models (their call is Python code the file does not hold)."
         )
+    return _model_from_entry(translate_model_config(model_config))
+
+
+def _model_from_entry(entry: dict[str, Any]) -> Any:
+    """A layer, or a model from its (already translated) entry, nested models built the same way."""
+    class_name, config = entry["class_name"], entry.get("config")
+    if class_name in FUNCTIONAL_CLASSES:
+        return functional_from_config(config, layer_factory=_model_from_entry)
+    if class_name == "Sequential":
+        return _sequential(entry)
+    return deserialize_layer(entry)
+
+
+def _sequential(entry: dict[str, Any]) -> Any:
+    config = entry["config"]
+    config = {"layers": config} if isinstance(config, list) else config
+    entries = config["layers"]
+    shape = _input_shape(entry, config)
+    if not any(item["class_name"] in KERAS_MODEL_CLASSES for item in entries):
+        model = Sequential.from_config(
+            {
+                "name": config.get("name"),
+                "trainable": config.get("trainable", True),
+                "dtype": config.get("dtype"),
+                "layers": [{"class_name": item["class_name"], "config": item.get("config") or {}} for item in entries],
+                "build_input_shape": shape,
+            }
+        )
+        if not model.built:
+            raise ValueError(
+                "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
+                "`build_input_shape`), so its weights have no shapes to load into."
+            )
+        return model
+    # convlayers' Sequential holds layers only: a chain of Input, then each layer or model, is the same model.
+    first = entries[0] if entries and entries[0]["class_name"] == "InputLayer" else None
+    if first is not None:
+        inputs = deserialize_layer(first).output
+        entries = entries[1:]
+    elif shape is not None:
+        inputs = Input(batch_shape=shape)
+    else:
+        raise ValueError("the config does not record the input shape of a Sequential that nests a model.")
+    x = inputs
+    for item in entries:
+        x = _model_from_entry(item)(x)
+    model = Model(inputs, x, name=config.get("name"))
+    if config.get("trainable") is False:
+        model.trainable = False
+    return model
+
+
+#: Keras's model classes: an entry of one of these inside a model's ``layers`` is a nested model.
+KERAS_MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
+
+
+def translate_model_config(model_config: Any, where: str | None = None) -> dict[str, Any]:
+    """A Keras model config with every layer config translated by :data:`KERAS_CONFIG_RULES`.
+
+    Works through nested models (a ``Sequential`` or ``Functional`` among the layers) and
+    leaves everything but the layers' ``config`` dicts as the file has it (a Functional
+    model's ``inbound_nodes``, ``input_layers``...). Raises ``ValueError`` saying where, for
+    a class convlayers does not rebuild: a ``Lambda`` (Python code), a custom class
+    registered in Keras, or a Keras layer convlayers lacks (:func:`unknown_class_reason`).
+
+    >>> translated = translate_model_config({"class_name": "Sequential", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}},
+    ...     {"class_name": "Sequential", "config": {"name": "inner", "layers": [
+    ...         {"class_name": "DepthwiseConv1D", "config": {"kernel_size": 3, "groups": 1}}]}}]}})
+    >>> translated["config"]["layers"][1]["config"]["layers"][0]["config"]
+    {'kernel_size': 3}
+    >>> translate_model_config({"class_name": "Functional", "config": {"layers": [
+    ...     {"class_name": "Lambda", "name": "double", "config": {"function": "..."}}]}})
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 0 'double' (Lambda): a Lambda layer holds Python code (a marshalled function), \
+which convlayers never runs from a model file; rebuild that step in code (or register a layer class that does it).
+    """
+    if not isinstance(model_config, dict) or not isinstance(model_config.get("class_name"), str):
+        raise ValueError(f"the model config is not a dict with a `class_name`. Received: {short(model_config)}.")
     config = model_config.get("config")
     # Keras 1 and early Keras 2 stored a Sequential config as the bare list of layers.
     config = {"layers": config} if isinstance(config, list) else config
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ValueError(f"the Sequential config has no `layers` list. Received: {short(config)}.")
+        raise ValueError(
+            f"the {model_config['class_name']} config{f' of {where}' if where else ''} has no `layers` list. "
+            f"Received: {short(config)}."
+        )
     if config.get("name") is not None and not isinstance(config["name"], str):
-        raise ValueError(f"the Sequential config's `name` must be a string. Received: {short(config['name'])}.")
-    entries = [_translated_entry(index, entry) for index, entry in enumerate(config["layers"])]
-    model = Sequential.from_config(
-        {
-            "name": config.get("name"),
-            "trainable": config.get("trainable", True),
-            "dtype": config.get("dtype"),
-            "layers": entries,
-            "build_input_shape": _input_shape(model_config, config),
-        }
-    )
-    if not model.built:
-        raise ValueError(
-            "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
-            "`build_input_shape`), so its weights have no shapes to load into."
-        )
-    return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
+        raise ValueError(f"the {model_config['class_name']} config's `name` must be a string. Received: {short(config['name'])}.")
+    layers = [_translated_entry(index, entry, where) for index, entry in enumerate(config["layers"])]
+    return {**model_config, "config": {**config, "layers": layers}}
 
 
-def _translated_entry(index: int, entry: Any) -> dict[str, Any]:
-    check_entry(entry, f"layer {index} of the config")
-    class_name, config = entry["class_name"], entry.get("config") or {}
-    name = config.get("name")
-    where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name})".replace(" ''", "")
+def unknown_class_reason(class_name: str, entry: Mapping[str, Any]) -> str | None:
+    """Why convlayers cannot rebuild a layer entry of class ``class_name``, or ``None`` when it can.
+
+    >>> unknown_class_reason("Conv2D", {})
+    >>> unknown_class_reason("MyBlock", {"module": "my_package.blocks", "registered_name": "my_package>MyBlock"})[:48]
+    'a custom class registered in Keras (my_package>M'
+    >>> unknown_class_reason("LSTM", {"module": "keras.layers"})
+    "convlayers has no layer class 'LSTM' (a Keras layer it does not implement; a layer of your own can be \
+added with convlayers.layers.register_layer_class)"
+    """
     if class_name == "Lambda":
-        raise ValueError(
-            f"{where}: a Lambda layer holds Python code (a marshalled function), which convlayers never runs from "
-            f"a model file; rebuild that step in code (or register a layer class that does it)."
+        return (
+            "a Lambda layer holds Python code (a marshalled function), which convlayers never runs from a model "
+            "file; rebuild that step in code (or register a layer class that does it)"
         )
     try:
-        get_layer_class(class_name)
+        get_layer_class(entry.get("registered_name") or class_name)
+        return None
     except ValueError:
-        raise ValueError(
-            f"{where}: convlayers has no layer class {class_name!r} (a custom one can be added with "
-            f"convlayers.layers.register_layer_class)."
-        ) from None
+        pass
+    module, registered = entry.get("module"), entry.get("registered_name")
+    if registered or (isinstance(module, str) and module.split(".")[0] not in ("keras", "tf_keras", "tensorflow")):
+        return (
+            f"a custom class registered in Keras ({registered or f'{module}.{class_name}'}), whose code the file "
+            f"does not hold; convlayers rebuilds it once a layer class of that name is registered with "
+            f"convlayers.layers.register_layer_class"
+        )
+    return (
+        f"convlayers has no layer class {class_name!r} (a Keras layer it does not implement; a layer of your own "
+        f"can be added with convlayers.layers.register_layer_class)"
+    )
+
+
+def _translated_entry(index: int, entry: Any, model: str | None) -> dict[str, Any]:
+    """One layer entry translated; ``model`` names the nested model holding it (``None``: the file's model)."""
+    owner = f" of {model}" if model else ""
+    check_entry(entry, f"layer {index}{owner or ' of the config'}")
+    class_name, config = entry["class_name"], entry.get("config") or {}
+    name = config.get("name", entry.get("name"))
+    where = f"layer {index} {name if isinstance(name, str) else ''!r} ({class_name}){owner}".replace(" ''", "")
+    if class_name in KERAS_MODEL_CLASSES:
+        return translate_model_config(entry, where)
+    reason = unknown_class_reason(class_name, entry)
+    if reason is not None:
+        raise ValueError(f"{where}: {reason}.")
     try:
-        return {"class_name": class_name, "config": translate_layer_config(class_name, config)}
+        return {**entry, "config": translate_layer_config(class_name, config)}
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
 

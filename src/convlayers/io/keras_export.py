@@ -33,8 +33,10 @@ from ..layers import (
 from ..layers.conv import Conv
 from ..layers.keras_companions import BUILT_AT_INIT as COMPANIONS_BUILT_AT_INIT, CLASS_NAMES as COMPANION_CLASSES
 from ..layers.window import WindowLayer
-from ..models import Sequential
+from ..layers import InputLayer
+from ..models import Model, Sequential
 from ..models import losses, optimizers
+from ..models.functional import Functional
 
 #: The Keras whose files these configs mirror.
 KERAS_VERSION = "3.15.1"
@@ -48,6 +50,7 @@ KERAS_LAYER_CLASSES = frozenset(
     + ["SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D"]
     + ["BatchNormalization", "Dense", "Dropout", "Activation", "Flatten", "Reshape"]
     + COMPANION_CLASSES
+    + ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
 )
 
 #: Keras 3.15's activation names (``../shared/reference/keras.md`` §3.3); others are convlayers' own.
@@ -120,8 +123,10 @@ KERAS_ADDED_KEYS: Mapping[type[Layer], Mapping[str, Any]] = MappingProxyType(
 #: Keras 3 builds these at construction (they have no ``build``), so it writes no ``build_config`` for them.
 _BUILT_AT_INIT = (Activation, Dropout, Pooling, GlobalPooling, Reshape) + COMPANIONS_BUILT_AT_INIT
 
-def check_keras_model(model: Any) -> Sequential:
+def check_keras_model(model: Any) -> Sequential | Functional:
     """``model`` if Keras 3 can express it, else a ``TypeError``/``ValueError`` saying what it cannot.
+
+    Sequential and functional models, models nested in them included; every layer is checked.
 
     >>> import convlayers
     >>> model = convlayers.Sequential([convlayers.Input((8, 8, 1)), convlayers.Conv2D(2, 3, padding="causal", name="c")])
@@ -130,13 +135,16 @@ def check_keras_model(model: Any) -> Sequential:
     ...
     ValueError: Keras cannot express layer 'c' (Conv2D): padding='causal'; Keras 3 takes 'valid' or 'same' ('causal' on Conv1D only), not pairs, ints, 'full' or padding rules. Save as .safetensors to keep it.
     """
-    if not isinstance(model, Sequential):
+    if not isinstance(model, (Sequential, Functional)):
         raise TypeError(
-            f"Keras model files hold models: pass a convlayers Sequential (a single layer can be wrapped in one), "
-            f"or save as .safetensors. Received {type(model).__name__}."
+            f"Keras model files hold models: pass a convlayers Sequential or functional Model (a single layer can be "
+            f"wrapped in one), or save as .safetensors. Received {type(model).__name__}."
         )
     for layer in model.layers:
-        _check_layer(layer)
+        if isinstance(layer, (Sequential, Model)):
+            check_keras_model(layer)
+        elif not isinstance(layer, InputLayer):
+            _check_layer(layer)
     return model
 
 
@@ -185,9 +193,9 @@ def keras_layer_entry(layer: Layer, *, legacy: bool = False) -> dict[str, Any]:
     return entry
 
 
-def _input_entry(model: Sequential, *, legacy: bool) -> dict[str, Any]:
+def _input_entry(input_layer: InputLayer, *, legacy: bool) -> dict[str, Any]:
     """Keras 3.15's InputLayer entry: its six config keys in Keras's order, and no build config."""
-    own = model.input_layer.get_config()
+    own = input_layer.get_config()
     config = {"batch_shape": own["batch_shape"], "dtype": own["dtype"], "sparse": own["sparse"], "ragged": False,
               "name": own["name"], "optional": False}
     if legacy:
@@ -198,13 +206,45 @@ def _input_entry(model: Sequential, *, legacy: bool) -> dict[str, Any]:
 def sequential_config(model: Sequential, *, legacy: bool = False) -> dict[str, Any]:
     """The ``config`` of Keras 3's Sequential: name, trainable, dtype, layers (InputLayer first), build_input_shape."""
     config = model.get_config()
-    config["layers"] = [_input_entry(model, legacy=legacy)] + [
+    config["layers"] = [_input_entry(model.input_layer, legacy=legacy)] + [
         keras_layer_entry(layer, legacy=legacy) for layer in model.layers
     ]
     return config
 
 
-def keras_model_config(model: Sequential) -> dict[str, Any]:
+def functional_keras_config(model: Functional, *, legacy: bool = False) -> dict[str, Any]:
+    """The ``config`` of Keras 3's Functional: name, trainable, layers (with their inbound nodes), input and output layers.
+
+    The graph is the model's own :meth:`~convlayers.models.Model.get_config` (Keras 3's
+    format); each layer's entry is made as Keras writes it, a nested model's recursively.
+    """
+    config = model.get_config()
+    config["layers"] = [
+        {**_model_entry(layer, legacy=legacy), "name": entry["name"], "inbound_nodes": entry["inbound_nodes"]}
+        for layer, entry in zip(model.layers, config["layers"])
+    ]
+    return config
+
+
+def _model_entry(layer: Any, *, legacy: bool) -> dict[str, Any]:
+    """A functional model's entry for one of its layers: an input, a layer, or a nested model as Keras writes it."""
+    if isinstance(layer, InputLayer):
+        return _input_entry(layer, legacy=legacy)
+    if not isinstance(layer, (Sequential, Functional)):
+        return keras_layer_entry(layer, legacy=legacy)
+    if isinstance(layer, Sequential):
+        entry = {"module": "keras", "class_name": "Sequential", "config": sequential_config(layer, legacy=legacy),
+                 "registered_name": None, "build_config": {"input_shape": layer.input_shape}}
+    else:
+        entry = {"module": "keras.src.models.functional", "class_name": "Functional",
+                 "config": functional_keras_config(layer, legacy=legacy), "registered_name": "Functional",
+                 "build_config": {"input_shape": None}}
+    if legacy:
+        return {"class_name": entry["class_name"], "config": entry["config"]}
+    return {**entry, "compile_config": {}}
+
+
+def keras_model_config(model: Sequential | Functional) -> dict[str, Any]:
     """The ``config.json`` of a ``.keras`` file, as Keras 3.15 writes it for this model.
 
     >>> import convlayers
@@ -214,6 +254,18 @@ def keras_model_config(model: Sequential) -> dict[str, Any]:
     (['module', 'class_name', 'config', 'registered_name', 'build_config', 'compile_config'], ['InputLayer', 'Dense'], {})
     """
     check_keras_model(model)
+    compile_config = keras_compile_config(model) if model.compiled else {}
+    if isinstance(model, Functional):
+        return _plain(
+            {
+                "module": "keras.src.models.functional",
+                "class_name": "Functional",
+                "config": functional_keras_config(model),
+                "registered_name": "Functional",
+                "build_config": {"input_shape": None},  # Keras rebuilds a functional model from its graph
+                "compile_config": compile_config,
+            }
+        )
     return _plain(
         {
             "module": "keras",
@@ -221,14 +273,16 @@ def keras_model_config(model: Sequential) -> dict[str, Any]:
             "config": sequential_config(model),
             "registered_name": None,
             "build_config": {"input_shape": model.input_shape},
-            "compile_config": keras_compile_config(model) if model.compiled else {},
+            "compile_config": compile_config,
         }
     )
 
 
-def legacy_model_config(model: Sequential) -> dict[str, Any]:
+def legacy_model_config(model: Sequential | Functional) -> dict[str, Any]:
     """The ``model_config`` attribute of a legacy ``.h5`` file, as Keras 3.15's ``model.save("x.h5")`` writes it."""
     check_keras_model(model)
+    if isinstance(model, Functional):
+        return _plain({"class_name": "Functional", "config": functional_keras_config(model, legacy=True)})
     return _plain({"class_name": "Sequential", "config": sequential_config(model, legacy=True)})
 
 
@@ -246,7 +300,7 @@ def keras_compile_config(model: Sequential) -> dict[str, Any]:
     """
     arguments = model.compile_arguments
     spec = arguments["optimizer"]
-    owner = f"Sequential {model.name!r}"
+    owner = f"{type(model).__name__} {model.name!r}"
     if not isinstance(spec, optimizers.Optimizer):
         raise ValueError(
             f"Keras cannot express {owner}'s optimizer {getattr(spec, 'optimizer', spec)!r}: a Keras file names a "

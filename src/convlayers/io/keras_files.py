@@ -24,12 +24,14 @@ import torch
 
 from .. import keras1
 from ..layers import Layer
-from ..models import Sequential
+from ..models import Model, Sequential
+from ..models.functional import Functional
 from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
-from .keras_config import sequential_from_keras_config
-from .keras_h5 import SavedLayer, check_writer, keras3_weight_keys, read_keras3_layers, read_legacy_layers
+from .keras_config import model_from_keras_config
+from .keras_h5 import SavedLayer, check_writer, read_keras3_layers, read_legacy_layers
+from .keras_layout import is_model, keras3_paths, leaf_layers, legacy_weight_order, weight_count
 from .legacy import (
     check_backend_matches,
     check_theano_layers,
@@ -60,15 +62,17 @@ _FILE_DTYPES = {
     torch.int32: np.dtype("int32"),
 }
 
-Plan = list[tuple[int, SavedLayer]]  # (position in model.layers, the saved weights for it)
+Plan = list[tuple[int, SavedLayer]]  # (position in leaf_layers(model), the saved weights for it)
 
 
-def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
-    """Rebuild a Keras Sequential model file as a convlayers ``Sequential``, weights included.
+def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential | Functional:
+    """Rebuild a Keras model file as a convlayers ``Sequential`` or functional ``Model``, weights included.
 
     Reads ``.keras`` files and legacy ``.h5`` files written by Keras 3 or tf.keras 2:
-    the same layers (by :func:`~convlayers.layers.get_layer_class`), configs, data
-    formats and weights, so ``model(x)`` gives Keras's output. A Keras 2 file written on
+    Sequential and Functional models and models nested in them (a Sequential holding a
+    model comes back as the equivalent functional chain), with the same layers (by
+    :func:`~convlayers.layers.get_layer_class`), configs, data formats and weights, so
+    ``model(x)`` gives Keras's output. A Keras 2 file written on
     Theano (its ``backend`` attribute) comes back as core layers computing as Theano
     did: the kernels of its convolutions (true convolutions there) reversed along every
     spatial axis, and ``padding='same'`` given Theano's placement
@@ -77,8 +81,8 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     the weights' names. ``backend`` (``'tensorflow'`` or ``'theano'``) overrides what a
     legacy ``.h5`` file says. Raises ``FileNotFoundError`` for a missing file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and the
-    reason otherwise: not a Keras file, a Functional model, a layer class convlayers
-    lacks (named), a Theano layer the core cannot compute as Theano did (named: a
+    reason otherwise: not a Keras file, a subclassed model, a ``Lambda`` layer (Python
+    code, never run from a file), a layer class convlayers lacks (named), a Theano layer the core cannot compute as Theano did (named: a
     ``'same'`` pooling, a ``'same'`` separable convolution with an even kernel, a
     ``'same'`` transposed convolution at a stride above 1 or with an even kernel),
     weights that do not fit (which layer, which weight, which shapes or dtypes) or hold
@@ -108,12 +112,13 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
             _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
                 config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
-                blueprint, class_names = dry_run(lambda: sequential_from_keras_config(config))
-                architecture = lambda: sequential_from_keras_config(config)[0]  # noqa: E731
+                architecture = lambda: model_from_keras_config(config)  # noqa: E731
+                blueprint = dry_run(architecture)
                 needed = _needed_bytes(blueprint, source)
-                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, hdf5_weights_cap(needed, len(blueprint.layers)))
+                cap = hdf5_weights_cap(needed, len(leaf_layers(blueprint)))
+                hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
             index = index_hdf5(hdf5)
-            plan = _match_by_key(blueprint.layers, keras3_weight_keys(class_names), read_keras3_layers(index))
+            plan = _match_by_path(blueprint, read_keras3_layers(index))
         else:
             hdf5 = source
             index = index_hdf5(source)
@@ -129,12 +134,12 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
             architecture, theano = _legacy_architecture(index, config, backend)
             blueprint = dry_run(architecture)
             if theano:
-                check_theano_layers(blueprint.layers)
+                check_theano_layers(leaf_layers(blueprint))
             _needed_bytes(blueprint, source)
-            plan = _match_in_order(blueprint.layers, read_legacy_layers(index, "/model_weights"))
-        arrays = _read_checked(hdf5, blueprint.layers, plan)
+            plan = _match_in_order(blueprint, read_legacy_layers(index, "/model_weights"))
+        arrays = _read_checked(hdf5, leaf_layers(blueprint), plan)
         model = build_checked(architecture)
-        _assign(model.layers, plan, arrays, theano=theano)
+        _assign(leaf_layers(model), plan, arrays, theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -142,14 +147,15 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential:
     return model
 
 
-def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = None) -> None:
-    """Load a Keras weights file into a built convlayers ``Sequential`` of the same architecture.
+def load_keras_weights(model: Sequential | Functional, path: PathLike, backend: str | None = None) -> None:
+    """Load a Keras weights file into a built convlayers ``Sequential`` or functional ``Model`` of the same architecture.
 
     Takes a Keras 3 ``*.weights.h5`` (or ``.keras``) file, matched to the model's
-    layers by Keras's group names (snake_case class names, numbered on repeats), or a
-    tf.keras 2 / legacy ``.h5`` (from ``save_weights`` or ``model.save``), matched in
-    order: the n-th saved layer with weights to the n-th model layer with weights, as
-    Keras does. A Keras 2 file written on Theano (``backend`` overrides the file's
+    layers by Keras's group names (snake_case class names, numbered on repeats; a nested
+    model's layers under its own group), or a tf.keras 2 / legacy ``.h5`` (from
+    ``save_weights`` or ``model.save``), matched in order: the n-th saved layer with
+    weights to the n-th model layer with weights, as Keras does (a nested model's group
+    holding its layers' weights in order). A Keras 2 file written on Theano (``backend`` overrides the file's
     attribute) has its convolution kernels reversed along every spatial axis on the
     way in, and is refused if a ``'same'`` layer of the model places its padding as
     TensorFlow does where Theano's placement differs (a stride above 1 or an even
@@ -173,38 +179,39 @@ def load_keras_weights(model: Sequential, path: PathLike, backend: str | None = 
     >>> model(np.array([[1.0, 1.0]], "float32"))
     array([[6.]], dtype=float32)
     """
-    if not isinstance(model, Sequential):
+    if not is_model(model) or (isinstance(model, Model) and not isinstance(model, Functional)):
         raise TypeError(
-            f"load_keras_weights loads into a convlayers Sequential. Received {model!r} of type {type(model).__name__}."
+            f"load_keras_weights loads into a convlayers Sequential or functional Model. Received {model!r} of type "
+            f"{type(model).__name__}."
         )
     check_model(model, "load Keras weights into")
     source = as_path(path)
     kind = _kind(source, _WEIGHTS)
-    keys = keras3_weight_keys([type(layer).__name__ for layer in model.layers])
+    leaves = leaf_layers(model)
     theano = False  # Keras 3 never ran on Theano, and Keras 1 models present Theano's kernels themselves
     try:
         if kind == "zip":
             _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
-                cap = hdf5_weights_cap(state_bytes(model), len(model.layers))
+                cap = hdf5_weights_cap(state_bytes(model), len(leaves))
                 hdf5: Any = read_member(archive, _WEIGHTS_MEMBER, cap)
-            plan = _match_by_key(model.layers, keys, read_keras3_layers(index_hdf5(hdf5)))
+            plan = _match_by_path(model, read_keras3_layers(index_hdf5(hdf5)))
         else:
             hdf5 = source
             index = index_hdf5(source)
             if index.is_group("/layers"):
                 _no_backend_for_keras3(backend)
-                plan = _match_by_key(model.layers, keys, read_keras3_layers(index))
+                plan = _match_by_path(model, read_keras3_layers(index))
             else:
                 group = _legacy_weights_group(index)
                 if isinstance(model, keras1.Sequential):
-                    check_backend_matches(model.layers, weights_backend(index, group), backend)
+                    check_backend_matches(leaves, weights_backend(index, group), backend)
                 else:
                     theano = trained_backend(check_writer(index, group), backend) == "theano"
                     if theano:
-                        check_theano_layers(model.layers)
-                plan = _match_in_order(model.layers, read_legacy_layers(index, group))
-        _assign(model.layers, plan, _read_checked(hdf5, model.layers, plan), theano=theano)
+                        check_theano_layers(leaves)
+                plan = _match_in_order(model, read_legacy_layers(index, group))
+        _assign(leaves, plan, _read_checked(hdf5, leaves, plan), theano=theano)
     except ModelFileError:
         raise
     except (ValueError, TypeError) as error:
@@ -232,7 +239,7 @@ def _legacy_architecture(index: Hdf5Index, config: Any, backend: str | None) -> 
         return (lambda: keras1.model_from_config(config, backend=trained)), False
     theano = trained_backend(check_writer(index, "/"), backend) == "theano"
     translated = theano_model_config(config) if theano else config
-    return (lambda: sequential_from_keras_config(translated)[0]), theano
+    return (lambda: model_from_keras_config(translated)), theano
 
 
 def _kind(source: Path, what: str) -> str:
@@ -276,31 +283,57 @@ def _legacy_weights_group(index: Hdf5Index) -> str:
     )
 
 
-def _match_by_key(layers: list[Layer], keys: list[str], saved: dict[str, SavedLayer]) -> Plan:
-    """Pair each layer with the group Keras 3 saved it under; every group with weights must be used."""
+def _match_by_path(model: Any, saved: dict[str, SavedLayer]) -> Plan:
+    """Pair each leaf layer with the group Keras 3 saved it under; every group with weights must be used."""
+    paths = list(keras3_paths(model))
     plan = []
-    for position, (layer, key) in enumerate(zip(layers, keys)):
-        entry = saved.get(key, SavedLayer(f"layers/{key}/vars", []))
+    for position, (path, layer) in enumerate(paths):
+        entry = saved.get(path, SavedLayer(f"{path}/vars", []))
         if layer.weights or entry.weights:
             plan.append((position, entry))
-    known = set(keys)
-    unused = sorted(entry.where for key, entry in saved.items() if key not in known and entry.weights)
+    known = {path for path, _ in paths}
+    unused = sorted(entry.where for path, entry in saved.items() if path not in known and entry.weights)
     if unused:
+        keys = [path.removeprefix("layers/") for path, _ in paths]
         raise ValueError(
             f"it holds weights for layers the model does not have: {unused} (the model's layers are {keys})."
         )
     return plan
 
 
-def _match_in_order(layers: list[Layer], saved: list[SavedLayer]) -> Plan:
-    """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading)."""
-    with_weights = [position for position, layer in enumerate(layers) if layer.weights]
+def _match_in_order(model: Any, saved: list[SavedLayer]) -> Plan:
+    """Pair the model's layers that have weights with the saved ones, in order (Keras's topological loading).
+
+    A nested model is one layer there, its group holding its leaves' weights in Keras's
+    legacy order (trainable first: :func:`~convlayers.io.keras_layout.legacy_weight_order`);
+    they are handed to the leaves here, in each leaf's own order.
+    """
+    positions = {id(layer): position for position, layer in enumerate(leaf_layers(model))}
+    with_weights = [layer for layer in model.layers if weight_count(layer)]
     if len(with_weights) != len(saved):
         raise ValueError(
             f"it holds weights for {len(saved)} layers ({', '.join(entry.where for entry in saved)}) but the model "
-            f"has {len(with_weights)} layers with weights ({', '.join(repr(layers[p].name) for p in with_weights)})."
+            f"has {len(with_weights)} layers with weights ({', '.join(repr(layer.name) for layer in with_weights)})."
         )
-    return list(zip(with_weights, saved))
+    plan = []
+    for layer, entry in zip(with_weights, saved):
+        order = legacy_weight_order(layer)
+        if is_model(layer) and len(order) != len(entry.weights):
+            raise ValueError(
+                f"the nested model {layer.name!r} has {len(order)} weights but the file has {len(entry.weights)} "
+                f"for it at {entry.where}. Nothing was loaded."
+            )
+        if len(order) != len(entry.weights):  # a single layer: counted with names by _read_checked
+            plan.append((positions[id(layer)], entry))
+            continue
+        per_leaf: dict[int, dict[int, tuple[str, Any]]] = {}
+        for (leaf, index), weight in zip(order, entry.weights):
+            per_leaf.setdefault(id(leaf), {})[index] = weight
+        for leaf in leaf_layers(layer) if is_model(layer) else [layer]:
+            if id(leaf) in per_leaf:
+                weights = [per_leaf[id(leaf)][index] for index in sorted(per_leaf[id(leaf)])]
+                plan.append((positions[id(leaf)], SavedLayer(entry.where, weights)))
+    return plan
 
 
 def _read_checked(hdf5: Any, layers: list[Layer], plan: Plan) -> list[np.ndarray]:

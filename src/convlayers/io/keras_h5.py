@@ -52,27 +52,37 @@ def keras3_weight_keys(class_names: list[str]) -> list[str]:
 
 
 def read_keras3_layers(index: Hdf5Index) -> dict[str, SavedLayer]:
-    """Every layer group of a Keras 3 weights file: key -> its variables ``0, 1, ...`` in order.
+    """Every layer group of a Keras 3 weights file: its path -> its variables ``0, 1, ...`` in order.
 
-    Raises ``ValueError`` if the file has no ``layers`` group, a layer group that cannot be
-    read (a link), or a ``vars`` group whose datasets are not numbered ``0`` to ``n - 1``.
+    Paths read ``layers/conv2d``, and a nested model's layers ``layers/sequential/layers/conv2d``
+    (Keras saves a model inside a model under its own ``layers`` group). Raises
+    ``ValueError`` if the file has no ``layers`` group, a layer group that cannot be read
+    (a link), or a ``vars`` group whose datasets are not numbered ``0`` to ``n - 1``.
     """
     if not index.is_group("/layers"):
         raise ValueError("it has no `layers` group, so it is not a Keras 3 weights file.")
     saved = {}
-    for key in index.members["/layers"]:
-        variables = join("/layers", key, "vars")
-        for path in (join("/layers", key), variables):
-            if path in index.unreadable:
-                raise ValueError(f"{path} is {index.unreadable[path]}")
-        if not index.is_group(variables):
-            continue
-        where = variables.lstrip("/")
-        names = [str(i) for i in range(len(index.members[variables]))]
-        if set(index.members[variables]) != set(names):
-            found = sorted(index.members[variables])
-            raise ValueError(f"{where} holds {found}; Keras numbers a layer's variables 0 to n - 1.")
-        saved[key] = SavedLayer(where, [(f"{where}/{name}", index.dataset(join(variables, name))) for name in names])
+    # Breadth first over the `layers` groups found in the index, so depth costs no recursion.
+    pending = ["/layers"]
+    while pending:
+        layers = pending.pop(0)
+        for key in index.members[layers]:
+            group = join(layers, key)
+            variables = join(group, "vars")
+            for path in (group, variables, join(group, "layers")):
+                if path in index.unreadable:
+                    raise ValueError(f"{path} is {index.unreadable[path]}")
+            if index.is_group(join(group, "layers")):
+                pending.append(join(group, "layers"))
+            if not index.is_group(variables):
+                continue
+            where = variables.lstrip("/")
+            names = [str(i) for i in range(len(index.members[variables]))]
+            if set(index.members[variables]) != set(names):
+                found = sorted(index.members[variables])
+                raise ValueError(f"{where} holds {found}; Keras numbers a layer's variables 0 to n - 1.")
+            datasets = [(f"{where}/{name}", index.dataset(join(variables, name))) for name in names]
+            saved[group.lstrip("/")] = SavedLayer(where, datasets)
     return saved
 
 

@@ -33,11 +33,12 @@ from typing import Any
 import numpy as np
 
 from ..models import Sequential
+from ..models.functional import Functional
 from .atomic import writable_target, write_atomically
 from .container import PathLike, as_path
 from .hdf5_reader import h5py_module
 from .keras_export import KERAS_VERSION, check_keras_model, keras_model_config, legacy_model_config, legacy_training_config
-from .keras_h5 import keras3_weight_keys
+from .keras_layout import is_model, keras3_children, legacy_weight_order
 from .state import check_model
 
 #: What the legacy ``.h5`` records as the backend: the layouts are TensorFlow's, as on every Keras 3 backend.
@@ -50,12 +51,15 @@ KERAS_WEIGHTS_SUFFIX = ".weights.h5"
 _HDF5_OBJECT_HEADER_LIMIT = 64512
 
 
-def save_keras_model(model: Sequential, path: PathLike) -> Path:
-    """Save a built ``Sequential`` as Keras 3 does: ``.keras`` (zip) or legacy ``.h5``/``.hdf5``, by the extension.
+def save_keras_model(model: Sequential | Functional, path: PathLike) -> Path:
+    """Save a built ``Sequential`` or functional ``Model`` as Keras 3 does: ``.keras`` (zip) or legacy ``.h5``/``.hdf5``, by the extension.
+
+    Nested models are written as Keras nests them (their config inside the outer one, their
+    weights under their own groups), so ``keras.saving.load_model`` reads the file back.
 
     Raises ``ValueError`` naming the layer and argument when Keras cannot express the model
     (a convlayers extension: save those as ``.safetensors``), ``TypeError`` for what is not
-    a ``Sequential``, and ``ImportError`` without h5py. Returns the path written.
+    a convlayers Sequential or functional model, and ``ImportError`` without h5py. Returns the path written.
 
     >>> import tempfile, numpy as np, convlayers
     >>> model = convlayers.Sequential([convlayers.Input((6, 6, 1)), convlayers.Conv2D(2, 3), convlayers.Flatten()])
@@ -75,8 +79,8 @@ def save_keras_model(model: Sequential, path: PathLike) -> Path:
     return write_atomically(target, data)
 
 
-def save_keras_weights(model: Sequential, path: PathLike) -> Path:
-    """Save a built ``Sequential``'s weights as Keras 3's ``model.save_weights("x.weights.h5")`` does.
+def save_keras_weights(model: Sequential | Functional, path: PathLike) -> Path:
+    """Save a built ``Sequential``'s or functional ``Model``'s weights as Keras 3's ``model.save_weights("x.weights.h5")`` does.
 
     :func:`~convlayers.io.load_keras_weights` (and Keras's ``load_weights``) read them
     back into a model of the same architecture. Returns the path written.
@@ -105,7 +109,7 @@ def _suffix(path: PathLike, allowed: tuple[str, ...], what: str) -> str:
     raise ValueError(f"Cannot save {what} to '{path}': the file name must end in {' or '.join(allowed)}.")
 
 
-def _keras_zip(model: Sequential, h5py: Any) -> bytes:
+def _keras_zip(model: Sequential | Functional, h5py: Any) -> bytes:
     metadata = {"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -119,20 +123,27 @@ def _keras_zip(model: Sequential, h5py: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _weights_h5(model: Sequential, h5py: Any) -> bytes:
+def _weights_h5(model: Sequential | Functional, h5py: Any) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         f.create_group("vars").attrs["name"] = model.name
-        keys = keras3_weight_keys([type(layer).__name__ for layer in model.layers])
-        for key, layer in zip(keys, model.layers):
-            variables = f.create_group(f"layers/{key}/vars")
-            variables.attrs["name"] = layer.name
-            for index, array in enumerate(layer.get_weights()):
-                variables[str(index)] = array
+        _write_layers(f, model, "")
     return buffer.getvalue()
 
 
-def _legacy_h5(model: Sequential, h5py: Any) -> bytes:
+def _write_layers(f: Any, model: Any, prefix: str) -> None:
+    """Each of ``model.layers`` at ``<prefix>layers/<key>/vars``; a nested model's layers under its own group."""
+    for key, layer in keras3_children(model):
+        variables = f.create_group(f"{prefix}layers/{key}/vars")
+        variables.attrs["name"] = layer.name
+        if is_model(layer):
+            _write_layers(f, layer, f"{prefix}layers/{key}/")
+            continue
+        for index, array in enumerate(layer.get_weights()):
+            variables[str(index)] = array
+
+
+def _legacy_h5(model: Sequential | Functional, h5py: Any) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         # Keras stores the version and backend as text, the JSON configs as UTF-8 bytes.
@@ -147,10 +158,14 @@ def _legacy_h5(model: Sequential, h5py: Any) -> bytes:
         weights.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
         for layer in sorted(model.layers, key=lambda layer: layer.name):
             group = weights.create_group(layer.name)
-            names = [f"{model.name}/{layer.name}/{record.name}" for record in layer.weight_specs]
+            # A nested model's group holds all its layers' weights, in Keras's legacy order (trainable first).
+            order = legacy_weight_order(layer)
+            values = {id(leaf): leaf.get_weights() for leaf in {id(leaf): leaf for leaf, _ in order}.values()}
+            names = [f"{model.name}/{layer.name}/{leaf.name}/{leaf.weight_specs[index].name}" if leaf is not layer
+                     else f"{model.name}/{layer.name}/{leaf.weight_specs[index].name}" for leaf, index in order]
             _names_attribute(group, "weight_names", names)
-            for name, array in zip(names, layer.get_weights()):
-                group[name] = array
+            for name, (leaf, index) in zip(names, order):
+                group[name] = values[id(leaf)][index]
         _names_attribute(weights.create_group("top_level_model_weights"), "weight_names", [])
     return buffer.getvalue()
 

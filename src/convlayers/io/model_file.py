@@ -25,8 +25,8 @@ def save_model(model: nn.Module, path: PathLike) -> Path:
     The extension chooses the format. ``.safetensors``, convlayers' own: a safetensors
     file (tensors: the model's ``state_dict``) whose metadata holds the architecture as
     JSON; :func:`load_model` rebuilds the model from it, bit for bit, whatever it holds.
-    ``.keras``, ``.h5`` or ``.hdf5``: the files Keras 3 writes, for a ``Sequential`` that
-    Keras can express (:func:`~convlayers.io.keras_writer.save_keras_model`); read back
+    ``.keras``, ``.h5`` or ``.hdf5``: the files Keras 3 writes, for a ``Sequential`` or
+    functional model that Keras can express (:func:`~convlayers.io.keras_writer.save_keras_model`); read back
     with :func:`~convlayers.io.load_keras_model` or Keras's ``load_model``. Any other
     extension is a ``ValueError`` listing these. The write is atomic. Returns the path written.
 
