@@ -9,4 +9,16 @@ from .sequential import Sequential
 from .model import Model
 from .functional import Functional, model_from_json
 
-__all__ = ["Functional", "Model", "Sequential", "callbacks", "losses", "metrics", "model_from_json", "optimizers"]
+__all__ = ["Functional", "Model", "Sequential", "callbacks", "load_model", "losses", "metrics", "model_from_json", "optimizers", "save_model"]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """``load_model``/``save_model`` as Keras's ``keras.models`` has them, from :mod:`convlayers.saving`.
+
+    Resolved on first use: the file formats (:mod:`convlayers.io`) are built on this package.
+    """
+    if name in ("load_model", "save_model"):
+        from .. import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

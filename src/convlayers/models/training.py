@@ -120,6 +120,19 @@ class Trainer:
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
         self.compiled = True
 
+    def uncompile(self) -> None:
+        """Forget :meth:`compile`'s settings (optimizer, loss, metrics): ``fit`` then asks for a new ``compile``.
+
+        >>> import convlayers
+        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1)])
+        >>> model.compile("sgd", "mse"); model.uncompile(); model.compiled, model.optimizer
+        (False, None)
+        """
+        self.compiled = False
+        self.optimizer = None
+        self.loss_scaler = None
+        object.__setattr__(self, "loss", None)
+
     @property
     def compile_arguments(self) -> dict[str, Any]:
         """What :meth:`compile` was given: ``optimizer`` (its spec), ``loss`` (a name, a ``Loss``, or a list/dict of them), the rest as given.
