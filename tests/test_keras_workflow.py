@@ -14,7 +14,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "keras_workflow.py"
 
 def test_the_only_change_from_a_keras_script_is_the_import():
     lines = SCRIPT.read_text().splitlines()
-    imports = [line for line in lines if "convlayers" in line and not line.startswith(("#", " "))]
+    imports = [line for line in lines if "convlayers" in line and line.startswith(("import ", "from "))]
     assert imports == ["import convlayers as keras  # was: import keras"]
 
 
@@ -24,5 +24,7 @@ def test_the_keras_workflow_script_runs(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.rstrip().endswith("keras_workflow: every step ran")
-    assert "Connected to" in result.stdout  # the functional summary
+    # Keras 3.15's own summary of the script's model (its stdout running on Keras, JAX backend).
+    keras_summary = (SCRIPT.parents[1] / "tests" / "fixtures" / "functional" / "workflow_summary.txt").read_text()
+    assert result.stdout.startswith(keras_summary)
     assert (tmp_path / "training.csv").read_text().startswith("epoch,accuracy,loss,val_accuracy,val_loss\n")

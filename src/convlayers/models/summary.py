@@ -62,8 +62,21 @@ def column_widths(line_length: int, positions: Sequence[float]) -> list[int]:
     return fitted
 
 
+def wrap_cell(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, as Keras's table (rich, overflow "ellipsis") lays out a cell.
+
+    Lines break between words; a word longer than the width keeps a line of its own, cut
+    to fit with an ellipsis.
+
+    >>> wrap_cell("global_average_pooling2d[0][0], dense[0][0]", 17)
+    ['global_average_p…', 'dense[0][0]']
+    """
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+
+
 def _row(cells: Sequence[str], widths: Sequence[int], edge: str) -> list[str]:
-    wrapped = [textwrap.wrap(text, width, break_on_hyphens=False) or [""] for text, width in zip(cells, widths)]
+    wrapped = [wrap_cell(text, width) for text, width in zip(cells, widths)]
     lines = []
     for i in range(max(len(w) for w in wrapped)):
         parts = []
