@@ -27,6 +27,10 @@ settings.register_profile("ci", max_examples=700, derandomize=True, **_PROFILE_C
 settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "500")), **_PROFILE_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# tests/fixtures/ holds the scripts that wrote the fixtures with real Keras (run by hand, in a venv that has it);
+# they are not tests, and several share a file name, so pytest does not import them.
+collect_ignore_glob = ["fixtures/*"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
