@@ -108,7 +108,7 @@ def test_container_protocol_and_pop():
     assert len(model) == 5 and model[0].name == "conv" and model[-1].name == "out"
     assert [layer.name for layer in model] == ["conv", "bn", "pool", "flat", "out"]
     assert model.get_layer("bn") is model[1] and model.get_layer(index=2) is model[2]
-    with pytest.raises(ValueError, match="no layer named 'zz'"):
+    with pytest.raises(ValueError, match="Sequential model '\\w+': no such layer: 'zz'"):
         model.get_layer("zz")
     assert model.pop().name == "out" and len(model) == 4 and "4" not in dict(model.named_children())
 

@@ -141,7 +141,7 @@ def check_keras_model(model: Any) -> Sequential | Functional:
             f"wrapped in one), or save as .safetensors. Received {type(model).__name__}."
         )
     for layer in model.layers:
-        if isinstance(layer, (Sequential, Model)):
+        if isinstance(layer, Model):
             check_keras_model(layer)
         elif not isinstance(layer, InputLayer):
             _check_layer(layer)
