@@ -83,6 +83,11 @@ class Model(Trainer, nn.Module):
         return f"{type(self).__name__} {self.name!r}"
 
     @property
+    def dtype(self) -> torch.dtype:
+        """The weights' dtype (the policy's variable dtype), as a layer's: a ``Sequential`` whose first layer is this model takes it."""
+        return self._dtype_policy.variable_torch_dtype
+
+    @property
     def dtype_policy(self) -> mixed_precision.DTypePolicy:
         """The model's own policy (its layers have theirs): the global policy when it was made."""
         return self._dtype_policy

@@ -7,9 +7,10 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from .. import arrays, mixed_precision
-from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
+from ..layers import InputLayer, Layer
 from ..layers import symbolic
 from ..layers.base import Shape, training_mode, unique_name
+from .functional_config import LayerFactory, default_layer_factory, layer_entry
 from .model import Model
 from .summary import summary_text
 
@@ -123,18 +124,20 @@ class Sequential(Model):
                 )
             self._inputs.append(layer)
             return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, (Layer, Model)):
             raise TypeError(
-                f"Sequential {self.name!r}: only convlayers layers can be added (wrap other modules in a Layer "
-                f"subclass). Received {layer!r} of type {type(layer).__name__}."
+                f"Sequential {self.name!r}: only convlayers layers can be added (and models; wrap other modules in a "
+                f"Layer subclass). Received {layer!r} of type {type(layer).__name__}."
             )
+        if layer is self:
+            raise ValueError(f"Sequential {self.name!r}: a model cannot be added to itself.")
         if layer.name in names:
             raise ValueError(
                 f"Sequential {self.name!r}: all layers must have unique names; {layer.name!r} is already the name "
                 f"of a layer in this model. Pass another `name`."
             )
         if not self._stack and not self._inputs:
-            declared = layer.declared_input_shape
+            declared = getattr(layer, "declared_input_shape", None)  # a nested model declares none, as in Keras
             if declared is not None:
                 self._inputs.append(InputLayer(batch_shape=declared, dtype=layer.dtype))
         self.add_module(str(len(self._stack)), layer)
@@ -271,7 +274,7 @@ class Sequential(Model):
         ``layers`` lists the ``InputLayer`` first when the input shape is known, then each
         layer as ``{"module", "class_name", "config", "registered_name", "build_config"}``.
         """
-        entries = [serialize_layer(layer) for layer in self._inputs + self._stack]
+        entries = [layer_entry(layer) for layer in self._inputs + self._stack]
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -281,8 +284,11 @@ class Sequential(Model):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+    def from_config(cls, config: dict[str, Any], layer_factory: LayerFactory | None = None) -> "Sequential":
         """A new model from :meth:`get_config`'s output (or a Keras 2/3 Sequential config).
+
+        ``layer_factory(entry)`` makes each layer (or nested model) from its entry; by
+        default :func:`~convlayers.models.functional_config.default_layer_factory`.
 
         >>> import convlayers
         >>> model = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2, name="d")])
@@ -304,7 +310,7 @@ class Sequential(Model):
         model = cls(name=config.get("name"))
         # A config without one (Keras 1/2) leaves the global policy, as a new model takes.
         model._dtype_policy = mixed_precision.get(config.get("dtype"), "Sequential.from_config")
-        model._add_all([deserialize_layer(entry) for entry in config["layers"]])
+        model._add_all([(layer_factory or default_layer_factory)(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:
             model._build_known()
