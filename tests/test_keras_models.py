@@ -433,7 +433,8 @@ def _without_bookkeeping(value):
     return value
 
 
-@pytest.mark.parametrize("record", FUNCTIONAL, ids=lambda r: r["model"])
+@pytest.mark.parametrize("record", FUNCTIONAL + [r for r in RECORDS if r["file"] == "seq_nested.keras"],
+                         ids=lambda r: r["model"])
 def test_the_functional_config_we_write_is_the_one_keras_wrote(record):
     from convlayers.io.keras_export import keras_model_config, legacy_model_config
 
@@ -555,3 +556,12 @@ def test_application_weights_sit_where_keras_files_keep_them(record):
     legacy = [[layer.name, [list(leaf.weight_specs[index].keras_shape) for leaf, index in legacy_weight_order(layer)]]
               for layer in model.layers if weight_count(layer)]
     assert legacy == record["legacy_weights"]
+
+
+def test_a_keras_sequential_nesting_a_sequential_loads_as_one():
+    for suffix in (".keras", ".h5"):
+        model = load_keras_model(CORPUS / f"seq_nested{suffix}")
+        assert type(model).__name__ == "Sequential"
+        assert [(layer.name, type(layer).__name__) for layer in model.layers] == [
+            ("conv2d_1", "Conv2D"), ("inner", "Sequential"), ("flatten", "Flatten"), ("dense", "Dense")]
+        assert [layer.name for layer in model.get_layer("inner").layers] == ["conv2d", "re_lu"]

@@ -1,6 +1,8 @@
 """Sequential: eager building and shapes, summary text, configs, weights, calling, errors."""
 
 import json
+import pickle
+import re
 
 import numpy as np
 import pytest
@@ -108,7 +110,7 @@ def test_container_protocol_and_pop():
     assert len(model) == 5 and model[0].name == "conv" and model[-1].name == "out"
     assert [layer.name for layer in model] == ["conv", "bn", "pool", "flat", "out"]
     assert model.get_layer("bn") is model[1] and model.get_layer(index=2) is model[2]
-    with pytest.raises(ValueError, match="no layer named 'zz'"):
+    with pytest.raises(ValueError, match="Sequential model '\\w+': no such layer: 'zz'"):
         model.get_layer("zz")
     assert model.pop().name == "out" and len(model) == 4 and "4" not in dict(model.named_children())
 
@@ -320,3 +322,38 @@ def test_save_methods_delegate_to_convlayers_io(monkeypatch, tmp_path):
 def test_layer_registry_refuses_abstract_bases(base):
     with pytest.raises(ValueError, match=f"Unknown layer class '{base}'"):
         convlayers.layers.get_layer_class(base)
+
+
+# -- a Sequential is a Model, and holds models as layers ---------------------------------------------------
+def test_sequential_is_a_model_and_model_new_leaves_it_alone():
+    from convlayers import Model
+
+    model = Sequential([Input((3,)), Dense(2, name="d")], name="s")
+    assert isinstance(model, Model) and type(model) is Sequential
+    assert list(model.state_dict()) == ["0.kernel", "0.bias"]
+    restored = pickle.loads(pickle.dumps(model))
+    assert type(restored) is Sequential and restored.get_layer("d").units == 2 and restored.output_shape == (None, 2)
+
+
+def test_a_nested_model_is_one_layer_of_a_sequential():
+    inner = Sequential([Dense(3, name="a"), Dense(3, name="b")], name="inner")
+    model = Sequential([Input((4,)), inner, Dense(2, name="out")], name="outer")
+    assert [layer.name for layer in model.layers] == ["inner", "out"] and model.get_layer("inner") is inner
+    assert list(model.state_dict()) == ["0.0.kernel", "0.0.bias", "0.1.kernel", "0.1.bias", "1.kernel", "1.bias"]
+    assert model.layer_output_shapes == [(None, 3), (None, 2)] and model.count_params() == 15 + 12 + 8
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
+    w = model.get_weights()
+    np.testing.assert_allclose(model(x), ((x @ w[0] + w[1]) @ w[2] + w[3]) @ w[4] + w[5], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"weight `kernel` of layer 'b' must have shape \(3, 3\)"):
+        model.set_weights(w[:2] + [np.zeros((2, 3), "float32")] + w[3:])
+    assert re.search(r"│ inner \(Sequential\)\s+│ \(None, 3\)\s+│\s+27 │", model.summary_text())
+    entry = model.get_config()["layers"][1]
+    assert (entry["module"], entry["class_name"], entry["build_config"]) == ("keras", "Sequential", {"input_shape": (None, 4)})
+    clone = Sequential.from_config(model.get_config())
+    assert type(clone[0]) is Sequential and [layer.name for layer in clone[0].layers] == ["a", "b"]
+    clone.set_weights(w)
+    np.testing.assert_array_equal(clone(x), model(x))
+    model.trainable = False
+    assert not inner.trainable and not inner[0].trainable and model.trainable_weights == []
+    with pytest.raises(ValueError, match="a model cannot be added to itself"):
+        model.add(model)

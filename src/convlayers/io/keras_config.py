@@ -20,7 +20,6 @@ from ..layers import (
     ConvTranspose,
     Dense,
     DepthwiseConv,
-    Input,
     InputLayer,
     Layer,
     LeakyReLU,
@@ -31,7 +30,7 @@ from ..layers import (
     deserialize_layer,
     get_layer_class,
 )
-from ..models import Model, Sequential
+from ..models import Sequential
 from ..models.functional import functional_from_config
 from ..models.functional_config import FUNCTIONAL_CLASSES
 from .architecture import check_entry, check_shape, short
@@ -136,9 +135,6 @@ def sequential_from_keras_config(model_config: Any) -> tuple[Sequential, list[st
             f"can be rebuilt, not Functional or subclassed models."
         )
     translated = translate_model_config(model_config)
-    nested = [entry["class_name"] for entry in translated["config"]["layers"] if entry["class_name"] in KERAS_MODEL_CLASSES]
-    if nested:
-        raise ValueError(f"it nests models ({', '.join(nested)}) among its layers, which a Sequential cannot hold.")
     model = _sequential(translated)
     entries = translated["config"]["layers"]
     return model, [entry["class_name"] for entry in entries if entry["class_name"] != "InputLayer"]
@@ -149,8 +145,8 @@ def model_from_keras_config(model_config: Any) -> Any:
 
     Sequential, Functional (Keras 3's and tf.keras 2's inbound-node formats) and models
     nested in either. Every layer config is translated by :data:`KERAS_CONFIG_RULES`
-    first (:func:`translate_model_config`). A Sequential holding a nested model comes back
-    as the equivalent functional chain (a convlayers ``Sequential`` holds layers only).
+    first (:func:`translate_model_config`). A Sequential comes back as a ``Sequential``,
+    holding its nested models as Keras's does.
     Raises ``ValueError`` naming the layer and class for what convlayers cannot rebuild,
     and when a Sequential's config does not give its input shape.
 
@@ -183,42 +179,29 @@ def _model_from_entry(entry: dict[str, Any]) -> Any:
     return deserialize_layer(entry)
 
 
-def _sequential(entry: dict[str, Any]) -> Any:
+def _sequential(entry: dict[str, Any]) -> Sequential:
     config = entry["config"]
     config = {"layers": config} if isinstance(config, list) else config
-    entries = config["layers"]
-    shape = _input_shape(entry, config)
-    if not any(item["class_name"] in KERAS_MODEL_CLASSES for item in entries):
-        model = Sequential.from_config(
-            {
-                "name": config.get("name"),
-                "trainable": config.get("trainable", True),
-                "dtype": config.get("dtype"),
-                "layers": [{"class_name": item["class_name"], "config": item.get("config") or {}} for item in entries],
-                "build_input_shape": shape,
-            }
+    model = Sequential.from_config(
+        {
+            "name": config.get("name"),
+            "trainable": config.get("trainable", True),
+            "dtype": config.get("dtype"),
+            # A layer's entry without Keras's bookkeeping (the model builds it from its input shape);
+            # a nested model's whole, for its own input shape.
+            "layers": [
+                item if item["class_name"] in KERAS_MODEL_CLASSES else {"class_name": item["class_name"], "config": item.get("config") or {}}
+                for item in config["layers"]
+            ],
+            "build_input_shape": _input_shape(entry, config),
+        },
+        layer_factory=_model_from_entry,
+    )
+    if not model.built:
+        raise ValueError(
+            "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
+            "`build_input_shape`), so its weights have no shapes to load into."
         )
-        if not model.built:
-            raise ValueError(
-                "the config does not record the model's input shape (no InputLayer, `batch_input_shape` or "
-                "`build_input_shape`), so its weights have no shapes to load into."
-            )
-        return model
-    # convlayers' Sequential holds layers only: a chain of Input, then each layer or model, is the same model.
-    first = entries[0] if entries and entries[0]["class_name"] == "InputLayer" else None
-    if first is not None:
-        inputs = deserialize_layer(first).output
-        entries = entries[1:]
-    elif shape is not None:
-        inputs = Input(batch_shape=shape)
-    else:
-        raise ValueError("the config does not record the input shape of a Sequential that nests a model.")
-    x = inputs
-    for item in entries:
-        x = _model_from_entry(item)(x)
-    model = Model(inputs, x, name=config.get("name"))
-    if config.get("trainable") is False:
-        model.trainable = False
     return model
 
 

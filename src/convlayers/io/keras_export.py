@@ -141,7 +141,7 @@ def check_keras_model(model: Any) -> Sequential | Functional:
             f"wrapped in one), or save as .safetensors. Received {type(model).__name__}."
         )
     for layer in model.layers:
-        if isinstance(layer, (Sequential, Model)):
+        if isinstance(layer, Model):
             check_keras_model(layer)
         elif not isinstance(layer, InputLayer):
             _check_layer(layer)
@@ -207,7 +207,7 @@ def sequential_config(model: Sequential, *, legacy: bool = False) -> dict[str, A
     """The ``config`` of Keras 3's Sequential: name, trainable, dtype, layers (InputLayer first), build_input_shape."""
     config = model.get_config()
     config["layers"] = [_input_entry(model.input_layer, legacy=legacy)] + [
-        keras_layer_entry(layer, legacy=legacy) for layer in model.layers
+        _model_entry(layer, legacy=legacy) for layer in model.layers  # a nested model as Keras writes it
     ]
     return config
 
@@ -227,7 +227,7 @@ def functional_keras_config(model: Functional, *, legacy: bool = False) -> dict[
 
 
 def _model_entry(layer: Any, *, legacy: bool) -> dict[str, Any]:
-    """A functional model's entry for one of its layers: an input, a layer, or a nested model as Keras writes it."""
+    """A model's entry for one of its layers: an input, a layer, or a nested model as Keras writes it."""
     if isinstance(layer, InputLayer):
         return _input_entry(layer, legacy=legacy)
     if not isinstance(layer, (Sequential, Functional)):

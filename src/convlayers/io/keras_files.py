@@ -24,7 +24,7 @@ import torch
 
 from .. import keras1
 from ..layers import Layer
-from ..models import Model, Sequential
+from ..models import Sequential
 from ..models.functional import Functional
 from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path, existing_file
@@ -179,7 +179,7 @@ def load_keras_weights(model: Sequential | Functional, path: PathLike, backend: 
     >>> model(np.array([[1.0, 1.0]], "float32"))
     array([[6.]], dtype=float32)
     """
-    if not is_model(model) or (isinstance(model, Model) and not isinstance(model, Functional)):
+    if not isinstance(model, (Sequential, Functional)):
         raise TypeError(
             f"load_keras_weights loads into a convlayers Sequential or functional Model. Received {model!r} of type "
             f"{type(model).__name__}."

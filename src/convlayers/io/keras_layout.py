@@ -25,7 +25,7 @@ def is_model(layer: Any) -> bool:
     >>> is_model(convlayers.Sequential()), is_model(convlayers.Dense(2))
     (True, False)
     """
-    return isinstance(layer, (Sequential, Model))
+    return isinstance(layer, Model)  # a Sequential is one
 
 
 def keras_class_name(layer: Any) -> str:

@@ -225,9 +225,8 @@ def replay_graph(config: dict[str, Any], layer_factory: LayerFactory, owner: str
 
 def _is_model(layer: Any) -> bool:
     from .model import Model
-    from .sequential import Sequential
 
-    return isinstance(layer, (Model, Sequential))
+    return isinstance(layer, Model)
 
 
 def _output_of(layer: Any, node_index: Any, tensor_index: Any, owner: str, name: str, strict: bool = False) -> KerasTensor:

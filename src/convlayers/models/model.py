@@ -19,7 +19,6 @@ from .. import arrays, mixed_precision
 from ..layers import Layer
 from ..layers import symbolic
 from ..layers.base import snake_case, training_mode, unique_name
-from .sequential import Sequential
 from .summary import render_summary, summary_row
 from .training import Trainer
 
@@ -28,6 +27,13 @@ def _unique(tensors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """``tensors`` without repeats (a layer reached twice, through a nested model), in order."""
     seen: set[int] = set()
     return [t for t in tensors if not (id(t) in seen or seen.add(id(t)))]
+
+
+def _weight_records(layer: Any) -> list[tuple[Layer, Any]]:
+    """``(layer, weight record)`` for each array of ``layer.get_weights()``, through nested models, in order."""
+    if isinstance(layer, Model):
+        return [pair for inner in layer.layers for pair in _weight_records(inner)]
+    return [(layer, record) for record in layer.weight_specs]
 
 
 class Model(Trainer, nn.Module):
@@ -77,6 +83,11 @@ class Model(Trainer, nn.Module):
         return f"{type(self).__name__} {self.name!r}"
 
     @property
+    def dtype(self) -> torch.dtype:
+        """The weights' dtype (the policy's variable dtype), as a layer's: a ``Sequential`` whose first layer is this model takes it."""
+        return self._dtype_policy.variable_torch_dtype
+
+    @property
     def dtype_policy(self) -> mixed_precision.DTypePolicy:
         """The model's own policy (its layers have theirs): the global policy when it was made."""
         return self._dtype_policy
@@ -85,7 +96,7 @@ class Model(Trainer, nn.Module):
     @property
     def layers(self) -> list[Any]:
         """The layers (and nested models) the model holds as attributes, in the order they were set."""
-        return [m for m in self.children() if isinstance(m, (Layer, Sequential, Model))]
+        return [m for m in self.children() if isinstance(m, (Layer, Model))]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Any:
         """The layer called ``name``, or at ``index`` of :attr:`layers` (Keras ``get_layer``)."""
@@ -139,7 +150,9 @@ class Model(Trainer, nn.Module):
     # -- weights --------------------------------------------------------------------------------
     def _require_built(self, what: str) -> None:
         if not self.built:
-            raise ValueError(f"{self.owner}: cannot {what} before the model is built; call it on data first.")
+            raise ValueError(
+                f"{self.owner}: cannot {what} before the model is built; call `build(input_shape)`, or call it on data first."
+            )
 
     @property
     def weights(self) -> list[torch.Tensor]:
@@ -186,23 +199,25 @@ class Model(Trainer, nn.Module):
         self._require_built("set weights")
         if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
             raise TypeError(f"{self.owner}: set_weights expects a list of arrays. Received {type(weights).__name__}.")
-        layers = self.layers
-        current = [layer.get_weights() for layer in layers]
-        expected = [w.shape for ws in current for w in ws]
-        if len(weights) != len(expected):
+        per_layer = [_weight_records(layer) for layer in self.layers]
+        records = [pair for pairs in per_layer for pair in pairs]
+        if len(weights) != len(records):
             raise ValueError(
-                f"{self.owner}: set_weights expects {len(expected)} arrays (the model's weights in order), "
+                f"{self.owner}: set_weights expects {len(records)} arrays (the model's weights in order), "
                 f"received {len(weights)}."
             )
         given = [np.asarray(w) for w in weights]
-        for i, (array, shape) in enumerate(zip(given, expected)):
-            if array.shape != shape:
-                raise ValueError(f"{self.owner}: weight {i} must have shape {shape} (Keras layout). Received an array of shape {array.shape}.")
+        for (layer, record), array in zip(records, given):
+            if tuple(array.shape) != record.keras_shape:
+                raise ValueError(
+                    f"{self.owner}: weight `{record.name}` of layer {layer.name!r} must have shape {record.keras_shape} "
+                    f"(Keras layout). Received an array of shape {tuple(array.shape)}."
+                )
         start = 0
-        for layer, own in zip(layers, current):
-            if own:
-                layer.set_weights(given[start : start + len(own)])
-            start += len(own)
+        for layer, pairs in zip(self.layers, per_layer):
+            if pairs:
+                layer.set_weights(given[start : start + len(pairs)])
+            start += len(pairs)
 
     def count_params(self) -> int:
         """The number of scalars in all weights (moving statistics included, as Keras counts)."""
@@ -265,13 +280,13 @@ class Model(Trainer, nn.Module):
 
     # -- files (convlayers.io) ---------------------------------------------------------------------
     def save(self, filepath: str | Path) -> None:
-        """Save architecture and weights with :func:`convlayers.io.save_model` (``.safetensors``)."""
+        """Save architecture and weights with :func:`convlayers.io.save_model`: ``.safetensors``, ``.keras`` or ``.h5``."""
         from .. import io
 
         io.save_model(self, filepath)
 
     def save_weights(self, filepath: str | Path) -> None:
-        """Save the weights with :func:`convlayers.io.save_weights`."""
+        """Save the weights with :func:`convlayers.io.save_weights`: ``.safetensors`` or Keras 3's ``.weights.h5``."""
         from .. import io
 
         io.save_weights(self, filepath)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
-import numpy as np
 import torch
-from torch import nn
 
 from .. import arrays, mixed_precision
-from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
+from ..layers import InputLayer, Layer
 from ..layers import symbolic
 from ..layers.base import Shape, training_mode, unique_name
+from .functional_config import LayerFactory, default_layer_factory, layer_entry
+from .model import Model
 from .summary import summary_text
-from .training import Trainer
 
 
-class Sequential(Trainer, nn.Module):
+class Sequential(Model):
     """Layers applied in order (Keras ``Sequential``), trainable with ``compile``/``fit``.
 
     When the input shape is known, every layer is built at once, so ``output_shape``,
@@ -57,27 +55,22 @@ class Sequential(Trainer, nn.Module):
     """
 
     def __init__(self, layers: Sequence[Layer] | None = None, *, trainable: bool = True, name: str | None = None) -> None:
-        super().__init__()
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"Sequential: `name` must be a string. Received: name={name!r}.")
-        self.name = name or unique_name("sequential")
-        self._dtype_policy = mixed_precision.global_policy()
+        # "sequential" for subclasses too (a DL4J network, Keras 1's Sequential), as Keras names it.
+        super().__init__(name=unique_name("sequential") if name is None or name == "" else name)
         self._stack: list[Layer] = []
         # Held in a list so that nn.Module does not register it: it has no weights and is
         # not one of `layers`, as in Keras.
         self._inputs: list[InputLayer] = []
         self.layer_output_shapes: list[Shape | None] = []
-        #: The model's calls on KerasTensors, as a layer of a functional model.
-        self._inbound_nodes: list[symbolic.Node] = []
         self._add_all(layers or [])
         self._build_known()
         if not trainable:
             self.trainable = False
 
     @property
-    def dtype_policy(self) -> mixed_precision.DTypePolicy:
-        """The model's own policy (its layers have theirs): the global policy when it was made."""
-        return self._dtype_policy
+    def owner(self) -> str:
+        """How error messages name this model: ``Sequential model 'name'``."""
+        return f"Sequential model {self.name!r}"
 
     # -- the stack ----------------------------------------------------------------------------
     @property
@@ -98,17 +91,6 @@ class Sequential(Trainer, nn.Module):
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self._stack)
-
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """The layer called ``name``, or at ``index`` (Keras ``get_layer``)."""
-        if (name is None) == (index is None):
-            raise ValueError(f"Sequential {self.name!r}.get_layer(): pass exactly one of `name` or `index`.")
-        if index is not None:
-            return self._stack[index]
-        for layer in self._stack:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"Sequential {self.name!r}: no layer named {name!r}. Layers: {[l.name for l in self._stack]}.")
 
     def add(self, layer: Layer | symbolic.KerasTensor, rebuild: bool = True) -> None:
         """Append ``layer``; an :func:`~convlayers.Input` (first only) sets the input shape."""
@@ -142,18 +124,20 @@ class Sequential(Trainer, nn.Module):
                 )
             self._inputs.append(layer)
             return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, (Layer, Model)):
             raise TypeError(
-                f"Sequential {self.name!r}: only convlayers layers can be added (wrap other modules in a Layer "
-                f"subclass). Received {layer!r} of type {type(layer).__name__}."
+                f"Sequential {self.name!r}: only convlayers layers can be added (and models; wrap other modules in a "
+                f"Layer subclass). Received {layer!r} of type {type(layer).__name__}."
             )
+        if layer is self:
+            raise ValueError(f"Sequential {self.name!r}: a model cannot be added to itself.")
         if layer.name in names:
             raise ValueError(
                 f"Sequential {self.name!r}: all layers must have unique names; {layer.name!r} is already the name "
                 f"of a layer in this model. Pass another `name`."
             )
         if not self._stack and not self._inputs:
-            declared = layer.declared_input_shape
+            declared = getattr(layer, "declared_input_shape", None)  # a nested model declares none, as in Keras
             if declared is not None:
                 self._inputs.append(InputLayer(batch_shape=declared, dtype=layer.dtype))
         self.add_module(str(len(self._stack)), layer)
@@ -195,10 +179,10 @@ class Sequential(Trainer, nn.Module):
         """
         shape = tuple(None if d is None else int(d) for d in input_shape)
         if not self._stack:
-            raise ValueError(f"Sequential model {self.name!r} cannot be built because it has no layers. Call `model.add(layer)`.")
+            raise ValueError(f"{self.owner} cannot be built because it has no layers. Call `model.add(layer)`.")
         if self._inputs and self._inputs[0].batch_shape != shape:
             raise ValueError(
-                f"Sequential model {self.name!r} has already been configured to use input shape "
+                f"{self.owner} has already been configured to use input shape "
                 f"{self._inputs[0].batch_shape}. You cannot build it with input_shape {shape}."
             )
         if not self._inputs:
@@ -206,22 +190,17 @@ class Sequential(Trainer, nn.Module):
         self._build_from(shape, device)
 
     @property
-    def built(self) -> bool:
-        """Whether every layer has its weights."""
-        return bool(self._stack) and all(layer.built for layer in self._stack)
-
-    @property
     def input_shape(self) -> Shape:
         """The input shape with the batch dim (``None`` when free)."""
         if not self._inputs:
-            raise ValueError(f"Sequential model {self.name!r} has no defined input shape yet.")
+            raise ValueError(f"{self.owner} has no defined input shape yet.")
         return self._inputs[0].batch_shape
 
     @property
     def output_shape(self) -> Shape:
         """The output shape with the batch dim, known once the input shape is."""
         if not self._stack or self.layer_output_shapes[-1] is None:
-            raise ValueError(f"Sequential model {self.name!r} has no defined output shape yet.")
+            raise ValueError(f"{self.owner} has no defined output shape yet.")
         return self.layer_output_shapes[-1]
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
@@ -248,13 +227,13 @@ class Sequential(Trainer, nn.Module):
             kwargs = {} if training is None else {"training": training}
             return symbolic.call_symbolic(self, inputs, kwargs, self._symbolic_outputs)
         with training_mode(self, bool(training)), torch.no_grad():
-            x = arrays.to_tensor(inputs, f"Sequential model {self.name!r}")
+            x = arrays.to_tensor(inputs, self.owner)
             return arrays.to_numpy(self._run(x.to(self._device())))
 
     def _symbolic_outputs(self, inputs: Any) -> symbolic.KerasTensor:
         """Build the model for a KerasTensor's shape (if not built yet) and return its output KerasTensor."""
         if not isinstance(inputs, symbolic.KerasTensor):
-            raise TypeError(f"Sequential model {self.name!r}: expected one input tensor. Received: {inputs!r}.")
+            raise TypeError(f"{self.owner}: expected one input tensor. Received: {inputs!r}.")
         if not self.built:
             self.build(inputs.shape)
         dtype = self.compute_dtype if self.casts_inputs else inputs.dtype
@@ -262,87 +241,12 @@ class Sequential(Trainer, nn.Module):
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         if not self._stack:
-            raise ValueError(f"Sequential model {self.name!r} has no layers to call. Call `model.add(layer)`.")
+            raise ValueError(f"{self.owner} has no layers to call. Call `model.add(layer)`.")
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]), device=x.device)
         for layer in self._stack:
             x = layer(x)
         return x
-
-    # -- weights --------------------------------------------------------------------------------
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(
-                f"Sequential model {self.name!r}: cannot {what} before the model is built; give it an Input, "
-                f"call `build(input_shape)`, or call it on data first."
-            )
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        """Every layer's weights, in order (Keras's order within each layer)."""
-        return [w for layer in self._stack for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [w for layer in self._stack for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        return [w for layer in self._stack for w in layer.non_trainable_weights]
-
-    @property
-    def trainable(self) -> bool:
-        """``False`` once every layer is frozen; setting it sets every layer's."""
-        return any(layer.trainable for layer in self._stack) if self._stack else True
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        for layer in self._stack:
-            layer.trainable = value
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Every layer's regularization terms (weights now; activities of the last call)."""
-        return [term for layer in self._stack for term in layer.losses]
-
-    def get_weights(self) -> list[np.ndarray]:
-        """All layers' weights as NumPy arrays in Keras layout, layer after layer."""
-        self._require_built("get weights")
-        return [w for layer in self._stack for w in layer.get_weights()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Set all weights from :meth:`get_weights`-style arrays; nothing changes unless all fit."""
-        self._require_built("set weights")
-        records = [(layer, record) for layer in self._stack for record in layer.weight_specs]
-        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
-            raise TypeError(f"Sequential model {self.name!r}: set_weights expects a list of arrays. Received {type(weights).__name__}.")
-        if len(weights) != len(records):
-            raise ValueError(
-                f"Sequential model {self.name!r}: set_weights expects {len(records)} arrays (the model's weights in "
-                f"order), received {len(weights)}."
-            )
-        arrays = [np.asarray(w) for w in weights]
-        for (layer, record), array in zip(records, arrays):
-            if tuple(array.shape) != record.keras_shape:
-                raise ValueError(
-                    f"Sequential model {self.name!r}: weight `{record.name}` of layer {layer.name!r} must have shape "
-                    f"{record.keras_shape} (Keras layout). Received an array of shape {tuple(array.shape)}."
-                )
-        start = 0
-        for layer in self._stack:
-            count = len(layer.weight_specs)
-            layer.set_weights(arrays[start : start + count])
-            start += count
-
-    def count_params(self) -> int:
-        """The number of scalars in all weights (moving statistics included, as Keras counts)."""
-        self._require_built("count its parameters")
-        return sum(layer.count_params() for layer in self._stack)
-
-    def apply_constraints(self) -> None:
-        """Every layer's ``apply_constraints()`` (as a layer of another model, its training loop calls this)."""
-        for layer in self._stack:
-            layer.apply_constraints()
 
     @property
     def compute_dtype(self) -> str:
@@ -360,17 +264,9 @@ class Sequential(Trainer, nn.Module):
         return self._inputs[0].batch_shape if self._inputs else None
 
     # -- description ----------------------------------------------------------------------------
-    def summary(
-        self,
-        line_length: int | None = None,
-        positions: Sequence[float] | None = None,
-        print_fn: Callable[[str], Any] | None = None,
-    ) -> None:
-        """Print Keras 3's summary table: each layer's output shape and parameter count, then totals.
-
-        ``print_fn`` (default ``print``) receives the whole text at once, as in Keras 3.
-        """
-        (print_fn or print)(summary_text(self, line_length, positions))
+    def summary_text(self, line_length: int | None = None, positions: Sequence[float] | None = None) -> str:
+        """What :meth:`summary` prints: each layer's output shape and parameter count, then totals."""
+        return summary_text(self, line_length, positions)
 
     def get_config(self) -> dict[str, Any]:
         """Keras 3's Sequential config: ``name``, ``trainable``, ``dtype``, ``layers``, ``build_input_shape``.
@@ -378,7 +274,7 @@ class Sequential(Trainer, nn.Module):
         ``layers`` lists the ``InputLayer`` first when the input shape is known, then each
         layer as ``{"module", "class_name", "config", "registered_name", "build_config"}``.
         """
-        entries = [serialize_layer(layer) for layer in self._inputs + self._stack]
+        entries = [layer_entry(layer) for layer in self._inputs + self._stack]
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -388,8 +284,11 @@ class Sequential(Trainer, nn.Module):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+    def from_config(cls, config: dict[str, Any], layer_factory: LayerFactory | None = None) -> "Sequential":
         """A new model from :meth:`get_config`'s output (or a Keras 2/3 Sequential config).
+
+        ``layer_factory(entry)`` makes each layer (or nested model) from its entry; by
+        default :func:`~convlayers.models.functional_config.default_layer_factory`.
 
         >>> import convlayers
         >>> model = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2, name="d")])
@@ -411,7 +310,7 @@ class Sequential(Trainer, nn.Module):
         model = cls(name=config.get("name"))
         # A config without one (Keras 1/2) leaves the global policy, as a new model takes.
         model._dtype_policy = mixed_precision.get(config.get("dtype"), "Sequential.from_config")
-        model._add_all([deserialize_layer(entry) for entry in config["layers"]])
+        model._add_all([(layer_factory or default_layer_factory)(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:
             model._build_known()
@@ -420,37 +319,3 @@ class Sequential(Trainer, nn.Module):
         if config.get("trainable") is False:
             model.trainable = False
         return model
-
-    def to_json(self, **kwargs: Any) -> str:
-        """The model's config as Keras's JSON: ``{"module", "class_name", "config"}`` (``kwargs`` go to ``json.dumps``).
-
-        >>> import convlayers
-        >>> text = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2)]).to_json()
-        >>> convlayers.models.model_from_json(text).output_shape
-        (None, 2)
-        """
-        from .functional import model_json
-
-        return model_json(self, **kwargs)
-
-    def extra_repr(self) -> str:
-        return f"name={self.name!r}"
-
-    # -- files (convlayers.io) ------------------------------------------------------------------
-    def save(self, filepath: str | Path) -> None:
-        """Save architecture and weights with :func:`convlayers.io.save_model`: ``.safetensors``, ``.keras`` or ``.h5``."""
-        from .. import io
-
-        io.save_model(self, filepath)
-
-    def save_weights(self, filepath: str | Path) -> None:
-        """Save the weights with :func:`convlayers.io.save_weights`: ``.safetensors`` or Keras 3's ``.weights.h5``."""
-        from .. import io
-
-        io.save_weights(self, filepath)
-
-    def load_weights(self, filepath: str | Path) -> None:
-        """Load weights saved by :meth:`save_weights` with :func:`convlayers.io.load_weights`."""
-        from .. import io
-
-        io.load_weights(self, filepath)
