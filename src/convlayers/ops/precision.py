@@ -42,7 +42,8 @@ torch's flags (its graphs are built once, not per call).
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 
@@ -110,6 +111,21 @@ def leave() -> None:
         if _depth == 0:
             _restore(_saved)
             _saved = []
+
+
+@contextmanager
+def span() -> Iterator[None]:
+    """:func:`enter` and :func:`leave` around a block: TF32 off for torch's own calls in it (forward only).
+
+    >>> with span():
+    ...     torch.backends.cuda.matmul.fp32_precision
+    'ieee'
+    """
+    enter()
+    try:
+        yield
+    finally:
+        leave()
 
 
 def computing_nodes(y: torch.Tensor, inputs: tuple[object, ...]) -> list[torch.autograd.graph.Node]:
