@@ -143,3 +143,11 @@ def test_half_precision_on_cuda_reads_channels_last_memory(dtype):
     assert spy.channels_last == [dtype == torch.bfloat16]
     expected = reference.conv(x, w, None, pads=((1, 1), (1, 1)), strides=(1, 1), dilation=(1, 1))
     np.testing.assert_allclose(y.float().numpy(), expected, rtol=0.05, atol=0.15 if dtype == torch.bfloat16 else 1e-5)
+
+
+def test_the_cuda_parity_helper_finds_no_miss_on_cpu():
+    """``test_cuda.parity_misses`` (what the GPU check counts) is right where the CPU tests already pass."""
+    import test_cuda
+
+    count, misses = test_cuda.parity_misses("cpu")
+    assert count >= 300 and misses == []
