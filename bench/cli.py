@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import os
 import platform
 import sys
@@ -15,7 +17,7 @@ import numpy as np
 
 from . import report
 from .peers import DEFAULT_PYTHON, PeerError, start_peers
-from .timing import Load, median_ms, time_call, turn, wait_for_quiet
+from .timing import Load, median_ms, timer, turn, wait_for_quiet
 from .workloads import WORKLOADS, Workload, select
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -49,9 +51,42 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--nominal-peak", type=float, help="the machine's FP32 peak in GFLOP/s, if known, to report against")
     p.add_argument("--no-overhead", action="store_true", help="skip the per-call overhead table (bench/overhead.py)")
     p.add_argument("--no-mixed", action="store_true", help="skip the mixed_bfloat16 against float32 table (bench/mixed.py)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the torch engines and JAX run "
+                   "(default cpu); on cuda, CUDA events time each call and float32 runs in full float32")
+    p.add_argument("--batch", type=_positive_int, help="batch size of every workload (default: each workload's own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(RESULTS), help="where to save the JSON and Markdown (default bench/results)")
     return p.parse_args(argv)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; received {text}")
+    return value
+
+
+def cuda_refusal(device: str, cuda_available: bool, torch_version: str) -> str | None:
+    """The one line ``--device cuda`` exits with where torch sees no CUDA device, else ``None``.
+
+    >>> cuda_refusal("cuda", False, "2.13.0+cpu")
+    'python -m bench: --device cuda needs a CUDA device, and torch 2.13.0+cpu sees none (torch.cuda.is_available() is False).'
+    >>> cuda_refusal("cuda", True, "2.13.0"), cuda_refusal("cpu", False, "2.13.0")
+    (None, None)
+    """
+    if device == "cuda" and not cuda_available:
+        return (f"python -m bench: --device cuda needs a CUDA device, and torch {torch_version} sees none "
+                "(torch.cuda.is_available() is False).")
+    return None
+
+
+def with_batch(workloads: list[Workload], batch: int | None) -> list[Workload]:
+    """The workloads with ``batch`` examples each (``None``: as defined).
+
+    >>> [w.batch for w in with_batch(select("1x1,conv3d"), 64)], [w.batch for w in with_batch(select("conv3d"), None)]
+    ([64, 64], [4])
+    """
+    return workloads if batch is None else [dataclasses.replace(w, batch=batch) for w in workloads]
 
 
 def _relative_error(value: np.ndarray, reference: np.ndarray) -> float:
@@ -63,6 +98,7 @@ def _relative_error(value: np.ndarray, reference: np.ndarray) -> float:
 def run_workload(w: Workload, args: argparse.Namespace, engines: dict, peers: dict, scratch: Path) -> dict:
     from .engines_torch import Unavailable
 
+    time_one = timer(args.device)
     arrays = w.data(args.seed)
     data = scratch / "data.npz"
     np.savez(data, **arrays)
@@ -78,9 +114,9 @@ def run_workload(w: Workload, args: argparse.Namespace, engines: dict, peers: di
             continue
         entry = item["engines"][name] = {}
         for mode in report.MODES:
-            entry[f"first_{mode}_ms"] = time_call(getattr(prepared, mode)) * 1e3
+            entry[f"first_{mode}_ms"] = time_one(getattr(prepared, mode)) * 1e3
         results[name] = (prepared.result(False), prepared.result(True))
-        runners[name] = lambda mode, calls, warm, p=prepared: turn(getattr(p, mode), calls, warm)
+        runners[name] = lambda mode, calls, warm, p=prepared: turn(getattr(p, mode), calls, warm, time_one)
     for name, peer in peers.items():
         try:
             reply = peer.request(cmd="setup", workload=w.to_json(), data=str(data), out=str(scratch))
@@ -134,27 +170,33 @@ def progress(item: dict, modes: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     args.modes = [m for m in args.modes.split(",") if m]
-    workloads = select(args.filter)
+    workloads = with_batch(select(args.filter), args.batch)
     if not workloads:
         print(f"no workload matches {args.filter!r}", file=sys.stderr)
         return 2
     import torch
+
+    refusal = cuda_refusal(args.device, torch.cuda.is_available(), torch.__version__)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
 
     import convlayers
 
     from .engines_torch import ENGINES, gemm_gflops, warm_up
 
     torch.set_num_threads(args.threads)
-    warm_up()
-    engines = {n: ENGINES[n] for n in args.engines.split(",") if n}
+    warm_up(args.device)
+    engines = {n: functools.partial(ENGINES[n], device=args.device) for n in args.engines.split(",") if n}
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     peer_names = [] if args.no_peers else [n for n in args.peers.split(",") if n]
-    peers, peer_skips = start_peers(peer_names, args.peer_python, out / f"peers-{stamp}.log", args.threads)
+    peers, peer_skips = start_peers(peer_names, args.peer_python, out / f"peers-{stamp}.log", args.threads, args.device)
     notes = [f"peer {n} not run: {why}" for n, why in peer_skips.items()]
+    gpu = f"{torch.cuda.get_device_name()} (float32 in full float32, no TF32); " if args.device == "cuda" else ""
     machine = "; ".join([
-        f"{_cpu_name()}, {os.cpu_count()} cores, {args.threads} threads per engine",
+        f"{gpu}{_cpu_name()}, {os.cpu_count()} cores, {args.threads} threads per engine",
         ", ".join([f"python {platform.python_version()}", f"torch {torch.__version__}",
                    f"convlayers {convlayers.__version__}"] + [p.version for p in peers.values()]),
     ])
@@ -165,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_quiet(timeout=args.quiet_wait)
     run = {"stamp": stamp, "machine": machine, "args": {k: v for k, v in vars(args).items()},
            "engines": list(engines) + list(peers), "workloads": [], "notes": notes,
-           "peak": {"gemm_gflops": gemm_gflops(), "nominal_gflops": args.nominal_peak}}
+           "peak": {"gemm_gflops": gemm_gflops(device=args.device), "nominal_gflops": args.nominal_peak}}
     print(f"FP32 GEMM: {run['peak']['gemm_gflops']:.0f} GFLOP/s")
     try:
         with tempfile.TemporaryDirectory(prefix="convlayers-bench-") as scratch:
@@ -181,13 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_overhead:
         from . import overhead
 
-        run["overhead"] = overhead.measure()
+        run["overhead"] = overhead.measure(device=args.device)
     if not args.no_mixed:
         from . import mixed
 
-        run["mixed"] = {"units": mixed.cpu_units(), "rows": mixed.measure(workloads, seed=args.seed)}
+        units = mixed.gpu_units() if args.device == "cuda" else mixed.cpu_units()
+        rows = mixed.measure(workloads, seed=args.seed, device=args.device, time_one=timer(args.device))
+        run["mixed"] = {"units": units, "rows": rows}
     # A GEMM at the start and at the end: the faster one is the less disturbed.
-    run["peak"]["gemm_gflops"] = max(run["peak"]["gemm_gflops"], gemm_gflops())
+    run["peak"]["gemm_gflops"] = max(run["peak"]["gemm_gflops"], gemm_gflops(device=args.device))
     print()
     print(report.sections(run, report.text))
     paths = report.save(run, out)

@@ -10,6 +10,7 @@ timing never includes a copy back to NumPy.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -46,8 +47,8 @@ def _same_pads(n: int, k: int, s: int, d: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _leaves(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(v) for k, v in arrays.items()}
+def _leaves(arrays: dict[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
 
 
 def _run_train(fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], dy: torch.Tensor) -> Callable[[], torch.Tensor]:
@@ -63,8 +64,8 @@ def _run_train(fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], dy: 
 
 
 # -- convlayers --------------------------------------------------------------------------------
-def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray], dtype: str = "float32") -> Prepared:
-    """The convlayers layer, Keras semantics, channels-last input, bias, under the dtype policy ``dtype``."""
+def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray], dtype: str = "float32", device: str = "cpu") -> Prepared:
+    """The convlayers layer, Keras semantics, channels-last input, bias, under the dtype policy ``dtype``, on ``device``."""
     cls = getattr(convlayers, _LAYERS[w.kind].format(w.rank), None)
     if cls is None:
         raise Unavailable(f"convlayers.{_LAYERS[w.kind].format(w.rank)} does not exist yet")
@@ -76,18 +77,18 @@ def convlayers_engine(w: Workload, arrays: dict[str, np.ndarray], dtype: str = "
         layer = cls(w.filters, w.kernel, **args)
     else:
         layer = cls(w.filters, w.kernel, groups=w.groups, **args) if w.kind == "conv" else cls(w.filters, w.kernel, **args)
-    layer.build(w.input_shape)
+    layer.build(w.input_shape, device=device)
     layer.set_weights([arrays[name] for name in w.weight_shapes()])
-    x = torch.from_numpy(arrays["x"])
+    x = torch.from_numpy(arrays["x"]).to(device)
     x_leaf = x.clone().requires_grad_()
-    dy = torch.from_numpy(arrays["dy"]).to(layer.dtype_policy.compute_torch_dtype)  # backward takes the output's dtype
+    dy = torch.from_numpy(arrays["dy"]).to(device, layer.dtype_policy.compute_torch_dtype)  # backward takes the output's dtype
 
     def forward() -> torch.Tensor:
         with torch.no_grad():
             return layer(x)
 
     train = _run_train(lambda x, *params: layer(x), [x_leaf, *layer.parameters()], dy)
-    return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().float().numpy())
+    return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().float().cpu().numpy())
 
 
 # -- hand-written PyTorch ----------------------------------------------------------------------
@@ -151,9 +152,9 @@ def _torch_function(w: Workload) -> tuple[Callable[..., torch.Tensor], Callable[
 def torch_engine(channels_last: bool) -> Callable[[Workload, dict[str, np.ndarray]], Prepared]:
     """Hand-written PyTorch: ``torch.nn.functional`` on NC* tensors, or on channels-last memory."""
 
-    def prepare(w: Workload, arrays: dict[str, np.ndarray]) -> Prepared:
+    def prepare(w: Workload, arrays: dict[str, np.ndarray], device: str = "cpu") -> Prepared:
         fn, weights = _torch_function(w)
-        t = _leaves(arrays)
+        t = _leaves(arrays, device)
         fmt = {2: torch.channels_last, 3: torch.channels_last_3d}.get(w.rank)
 
         def layout(v: torch.Tensor) -> torch.Tensor:
@@ -171,7 +172,7 @@ def torch_engine(channels_last: bool) -> Callable[[Workload, dict[str, np.ndarra
                 return fn(x, *params)
 
         train = _run_train(fn, leaves, dy)
-        return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().movedim(1, -1).numpy())
+        return Prepared(forward, train, lambda grad: (train() if grad else forward()).detach().movedim(1, -1).cpu().numpy())
 
     return prepare
 
@@ -183,22 +184,33 @@ ENGINES: dict[str, Callable[[Workload, dict[str, np.ndarray]], Prepared]] = {
 }
 
 
-def gemm_gflops(sizes: tuple[int, ...] = (1024, 1536, 2048), rounds: int = 5) -> float:
-    """Best GFLOP/s of float32 square matrix products: a measured lower bound of the FP32 peak."""
+def gemm_gflops(sizes: tuple[int, ...] = (1024, 1536, 2048), rounds: int = 5, device: str = "cpu") -> float:
+    """Best GFLOP/s of float32 square matrix products: a measured lower bound of the FP32 peak.
+
+    On a GPU, in full float32 (convlayers' default there), more products per
+    round (it is ~100x faster), synchronised before the clock stops.
+    """
     best = 0.0
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for size in sizes:
-        a, b, out = torch.randn(size, size), torch.randn(size, size), torch.empty(size, size)
-        calls = max(1, 2 * 1024**3 // size**3)
-        torch.mm(a, b, out=out)
-        for _ in range(rounds):
-            begin = time.perf_counter()
-            for _ in range(calls):
-                torch.mm(a, b, out=out)
-            best = max(best, 2 * size**3 * calls / (time.perf_counter() - begin) / 1e9)
+        a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+        out = torch.empty(size, size, device=device)
+        calls = max(1, 2 * 1024**3 // size**3) * (50 if device == "cuda" else 1)
+        with convlayers.ops.precision.span() if device == "cuda" else contextlib.nullcontext():
+            torch.mm(a, b, out=out)
+            for _ in range(rounds):
+                sync()
+                begin = time.perf_counter()
+                for _ in range(calls):
+                    torch.mm(a, b, out=out)
+                sync()
+                best = max(best, 2 * size**3 * calls / (time.perf_counter() - begin) / 1e9)
     return best
 
 
-def warm_up() -> None:
-    """Start torch's thread pool and autograd engine, so the first workload's first call is not charged for them."""
-    x = torch.randn(2, 8, 8, 4, requires_grad=True)
+def warm_up(device: str = "cpu") -> None:
+    """Start torch's thread pool and autograd engine (and CUDA's context), so the first workload is not charged for them."""
+    x = torch.randn(2, 8, 8, 4, device=device, requires_grad=True)
     convlayers.Conv2D(4, 3)(x).sum().backward()
+    if device == "cuda":
+        torch.cuda.synchronize()

@@ -55,15 +55,21 @@ PAIRS = [
 ]
 
 
-def _per_call_seconds(call: Callable[[], object], calls: int) -> float:
+def _per_call_seconds(call: Callable[[], object], calls: int, sync: Callable[[], None] = lambda: None) -> float:
+    sync()
     start = time.perf_counter()
     for _ in range(calls):
         call()
+    sync()  # on a GPU: until the last call's kernels are done, so a call costs max(launch, kernel)
     return (time.perf_counter() - start) / calls
 
 
-def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300) -> list[dict]:
-    """Median microseconds per call of each pair, in eval mode, one thread.
+def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300, device: str = "cpu") -> list[dict]:
+    """Median microseconds per call of each pair, in eval mode, one thread, on ``device``.
+
+    On a GPU the tiny kernels take less than their launch, so the table shows each
+    side's host cost per call (checks, planning, launches; the TF32 guard for
+    convlayers' float32 calls), synchronised at the end of each batch of calls.
 
     >>> row, = measure([PAIRS[7]], rounds=1, calls=2)
     >>> sorted(row), row["convlayers_us"] > 0
@@ -71,13 +77,14 @@ def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300) -> lis
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     rows = []
     try:
         with torch.no_grad():
             for pair in pairs:
-                x = torch.randn(pair.shape, generator=torch.Generator().manual_seed(0))
+                x = torch.randn(pair.shape, generator=torch.Generator().manual_seed(0)).to(device)
                 x_torch = x.movedim(-1, 1).contiguous()  # channels first, as torch's modules take it
-                layer, module = pair.layer().eval(), pair.torch_module().eval()
+                layer, module = pair.layer().eval(), pair.torch_module().eval().to(device)
                 x_ours = x_torch if pair.same_layout else x
                 runs = {"convlayers": lambda: layer(x_ours), "torch": lambda: module(x_torch)}
                 for run in runs.values():
@@ -86,7 +93,7 @@ def measure(pairs: list[Pair] = PAIRS, rounds: int = 7, calls: int = 300) -> lis
                 for r in range(rounds):
                     order = list(runs) if r % 2 == 0 else list(runs)[::-1]  # neither always goes first
                     for name in order:
-                        samples[name].append(_per_call_seconds(runs[name], calls))
+                        samples[name].append(_per_call_seconds(runs[name], calls, sync))
                 ours, theirs = (statistics.median(samples[n]) * 1e6 for n in ("convlayers", "torch"))
                 rows.append({"name": pair.name, "shape": list(pair.shape), "convlayers_us": round(ours, 2),
                              "torch_us": round(theirs, 2), "ratio": round(ours / theirs, 2)})

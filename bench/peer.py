@@ -130,7 +130,7 @@ def _jax_engine(w: Workload, a: dict[str, np.ndarray]):
     forward_jit, train_jit = jax.jit(fn), jax.jit(step)
     forward = lambda: forward_jit(*inputs).block_until_ready()
     train = lambda: jax.block_until_ready(train_jit(dy, *inputs))
-    return forward, train, (lambda y: np.asarray(y)), (lambda out: np.asarray(out[1][0])), "jax.jit"
+    return forward, train, (lambda y: np.asarray(y)), (lambda out: np.asarray(out[1][0])), f"jax.jit on {jax.devices()[0].platform}"
 
 
 ENGINES = {"tensorflow": _tf_engine, "jax": _jax_engine}

@@ -18,7 +18,7 @@ class PeerError(RuntimeError):
 class Peer:
     """A running ``python -m bench.peer NAME`` with its interpreter; its stderr goes to ``log``."""
 
-    def __init__(self, name: str, python: str | os.PathLike, log: Path, threads: int) -> None:
+    def __init__(self, name: str, python: str | os.PathLike, log: Path, threads: int, device: str = "cpu") -> None:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -27,7 +27,9 @@ class Peer:
             # Same thread budget as torch; XLA's CPU client reads the Eigen pool size from here.
             "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={threads}",
             "TF_NUM_INTRAOP_THREADS": str(threads),
-            "JAX_PLATFORMS": "cpu",
+            # JAX on the benchmark's device; on a GPU it allocates as it goes, beside torch's own allocator.
+            "JAX_PLATFORMS": "cuda" if device == "cuda" else "cpu",
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         }
         self.name = name
         self._log = open(log, "a")
@@ -63,14 +65,30 @@ class Peer:
         self._log.close()
 
 
-def start_peers(names: list[str], python: str | os.PathLike, log: Path, threads: int) -> tuple[dict[str, Peer], dict[str, str]]:
-    """Start each peer that its interpreter can import; the others come back with the reason."""
+#: Peers that run on a GPU (``make bench-peers`` installs tensorflow-cpu: no GPU peer).
+GPU_PEERS = ("jax",)
+
+
+def start_peers(
+    names: list[str], python: str | os.PathLike, log: Path, threads: int, device: str = "cpu"
+) -> tuple[dict[str, Peer], dict[str, str]]:
+    """Start each peer that its interpreter can import (on ``device``); the others come back with the reason.
+
+    >>> start_peers(["tensorflow"], "/nonexistent/python", Path("peers.log"), 1, "cuda")
+    ({}, {'tensorflow': 'not a GPU peer here (tensorflow-cpu); the GPU peers are: jax'})
+    """
     peers, skipped = {}, {}
+    if device == "cuda":
+        for name in [n for n in names if n not in GPU_PEERS]:
+            skipped[name] = f"not a GPU peer here (tensorflow-cpu); the GPU peers are: {', '.join(GPU_PEERS)}"
+        names = [n for n in names if n in GPU_PEERS]
+    if not names:
+        return peers, skipped
     if not Path(python).exists():
-        return {}, {n: f"no interpreter at {python} (run `make bench-peers`)" for n in names}
+        return {}, {**skipped, **{n: f"no interpreter at {python} (run `make bench-peers`)" for n in names}}
     for name in names:
         try:
-            peers[name] = Peer(name, python, log, threads)
+            peers[name] = Peer(name, python, log, threads, device)
         except (PeerError, OSError, json.JSONDecodeError) as err:
             skipped[name] = f"did not start: {err}"
     return peers, skipped

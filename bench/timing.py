@@ -86,12 +86,51 @@ def time_call(fn: Callable[[], object]) -> float:
     return time.perf_counter() - begin
 
 
-def turn(fn: Callable[[], object], calls: int, warm: float) -> list[float]:
+def cuda_time_call(fn: Callable[[], object]) -> float:
+    """Seconds the GPU took for the work one call of ``fn`` queued: CUDA events around it, then a wait for the end.
+
+    Kernels run asynchronously, so the host's clock would time the launches only.
+    The start event is recorded after everything queued before (earlier calls'
+    kernels do not count); the time includes host gaps between the call's kernels,
+    as a user's step would see them. torch is imported here only: the peer
+    processes (TensorFlow, JAX) share this module and have no torch.
+    """
+    import torch
+
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / 1e3
+
+
+def timer(device: str) -> Callable[[Callable[[], object]], float]:
+    """How one call is timed on ``device``: the host clock on CPU, CUDA events on a GPU.
+
+    >>> timer("cpu") is time_call, timer("cuda") is cuda_time_call
+    (True, True)
+    >>> timer("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: bench timing: no timer for device 'tpu'; expected 'cpu' or 'cuda'.
+    """
+    timers = {"cpu": time_call, "cuda": cuda_time_call}
+    if device not in timers:
+        raise ValueError(f"bench timing: no timer for device {device!r}; expected 'cpu' or 'cuda'.")
+    return timers[device]
+
+
+def turn(
+    fn: Callable[[], object], calls: int, warm: float, time_one: Callable[[Callable[[], object]], float] = time_call
+) -> list[float]:
     """One engine's turn in a round: untimed calls for ``warm`` seconds (at least one), then ``calls`` timed.
 
     An engine coming back from idle runs slow for a few calls (its thread pool
     parks, another engine's threads still spin, its data left the caches): TF
     measured 1.8x slower on its first call after a torch turn, 1.1x on its sixth.
+
+    ``time_one`` times one call (:func:`timer`).
 
     >>> len(turn(lambda: None, calls=3, warm=0.0))
     3
@@ -100,7 +139,7 @@ def turn(fn: Callable[[], object], calls: int, warm: float) -> list[float]:
     fn()
     while time.perf_counter() < deadline:
         fn()
-    return [time_call(fn) for _ in range(calls)]
+    return [time_one(fn) for _ in range(calls)]
 
 
 def median_ms(samples: list[float]) -> float:

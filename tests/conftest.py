@@ -39,3 +39,29 @@ SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 def _seed():
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+# -- CUDA --------------------------------------------------------------------------------------
+#: Why the tests marked `cuda` skip on CI (one skip per test function: they loop over their cases inside).
+NO_CUDA = "needs a CUDA device; CI machines have none"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"cuda: runs on a CUDA device only; skipped otherwise ({NO_CUDA})")
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason=NO_CUDA)
+    for item in items:
+        if item.get_closest_marker("cuda") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cuda_device() -> torch.device:
+    """The CUDA device a `cuda`-marked test runs on (the test skips first where there is none)."""
+    if not torch.cuda.is_available():
+        pytest.skip(NO_CUDA)
+    return torch.device("cuda")

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .. import activations
+from .. import activations, ops
 from ..geometry import normalize_positive_int
 from . import symbolic
 from .base import Layer, Shape, dtype_name
@@ -258,7 +258,7 @@ class Dense(SpecWeights, DeclaredArguments, Layer):
             activation = self.activation
             return y if activation is linear else activation(y)  # the identity, skipped
 
-        return step
+        return ops.precision.where_needed(device.type, dtype, step)  # no TF32 on CUDA unless enabled
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> Shape:
         """``input_shape`` with the last axis replaced by ``units``."""

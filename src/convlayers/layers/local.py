@@ -101,7 +101,7 @@ class LocallyConnected(SpecWeights, DeclaredArguments, WindowLayer):
         def step(x: torch.Tensor) -> torch.Tensor:
             return self.activation(ops.locally_connected(x, weights["kernel"], weights["bias"], **window))
 
-        return step
+        return ops.precision.where_needed(device.type, dtype, step)  # no TF32 on CUDA unless enabled
 
 
 class LocallyConnected1D(LocallyConnected):

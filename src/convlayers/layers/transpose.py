@@ -96,7 +96,7 @@ class ConvTranspose(ConvBase):
     def convolver(self, sizes: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Convolve:
         run = ops.conv_transpose_call(
             sizes[1:], tuple(self.kernel.shape), self.geometry.windows(sizes[1:]), self.strides, self.dilation_rate,
-            self.groups, self.channels_last,
+            self.groups, self.channels_last, device.type, dtype,
         )
         weights = self._parameters  # read at each call: set_weights, load_state_dict(assign=True) and the like
 

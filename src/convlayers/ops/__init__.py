@@ -6,6 +6,7 @@ operation is lowered onto torch (layout, padding, algorithm) is decided here
 and nowhere else.
 """
 
+from . import precision
 from .blocks import space_to_batch, space_to_depth
 from .conv import ConvCall, conv, conv_call
 from .crop_pad import crop, pad
@@ -33,6 +34,7 @@ __all__ = [
     "locally_connected",
     "max_pool",
     "pool_call",
+    "precision",
     "space_to_batch",
     "space_to_depth",
     "static_sizes",

@@ -10,8 +10,9 @@ import torch.nn.functional as F
 from .. import activations
 from ..geometry import Pads, conv_output_size
 from .layout import narrow_fault, static_sizes, torch_pad_order
-from .lowering import plan, runs_onednn
+from .lowering import backend, plan, runs_onednn
 from .memo import per_shape
+from .precision import full_float32
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _MKLDNN = torch.backends.mkldnn.is_available()  # read once: torch.compile cannot trace the query
@@ -92,6 +93,8 @@ def conv_call(
     pad order, the output window, oneDNN's narrow-fault dodge, whether fusing
     an activation can pay) is decided here; the returned function only runs
     the torch ops, so a layer keeps it and calls it again for the same shape.
+    On CUDA (:func:`~.lowering.backend`) none of the CPU detours apply; half
+    precision runs from channels-last memory, float32 with TF32 off.
 
     >>> run = conv_call((1, 5, 5), (4, 2, 3, 3), ((1, 1), (1, 1)), (1, 1), (1, 1), 1, True, "cpu", torch.float32)
     >>> run(torch.ones(1, 5, 5, 2), torch.ones(4, 2, 3, 3), None, None)[0, 2, 2, 0].item()
@@ -101,8 +104,10 @@ def conv_call(
     rank = len(strides)
     cpu_float32 = device == "cpu" and dtype == torch.float32
     onednn = runs_onednn(batch, weight_shape[1] * groups, spatial, kernel, groups)
+    dtype_name = str(dtype).removeprefix("torch.")
+    kernels = backend(device, dtype_name)
     p = plan(
-        spatial, kernel, pads, strides, dilation_rate, groups, channels_last, device, str(dtype).removeprefix("torch."),
+        spatial, kernel, pads, strides, dilation_rate, groups, channels_last, device, dtype_name,
         cpu_float32 and not onednn,  # native: torch runs its own kernel
     )
     lifted = p.rank > rank
@@ -112,7 +117,8 @@ def conv_call(
     input_pads = None if p.input_pads is None else torch_pad_order(p.input_pads)
     padded_width = spatial[-1] + (0 if p.input_pads is None else sum(p.input_pads[-1]))
     width = conv_output_size(padded_width, kernel[-1], strides[-1], dilation_rate[-1], (p.padding[-1],) * 2)
-    narrow = narrow_fault(weight_shape[1] * groups, width, strides[-1])
+    # oneDNN's fault, so CPU only (the re-striding is a free view at every CPU dtype, kept as measured).
+    narrow = device == "cpu" and narrow_fault(weight_shape[1] * groups, width, strides[-1])
     window = None if p.window is None else (
         (slice(None), slice(None)) + tuple(slice(start, start + size) for start, size in p.window)
     )
@@ -123,6 +129,10 @@ def conv_call(
     # torch's own CPU kernel (small inputs) copies a channels-last input to channels-first anyway; copying
     # first is cheaper than letting it (~0.5 us of a 10 us call at 1x8x8x4). oneDNN prefers channels-last.
     compact = channels_last and device == "cpu" and not onednn
+    # cuDNN's tensor-core kernels for half precision read channels-last memory; a channels-last user layout is
+    # that already (a view), a channels-first one is copied once here rather than by torch around each kernel.
+    memory_format = {2: torch.channels_last, 3: torch.channels_last_3d}.get(p.rank)
+    to_channels_last = kernels.channels_last and not channels_last and memory_format is not None
 
     def run(
         x: torch.Tensor,
@@ -134,6 +144,8 @@ def conv_call(
             x = x.permute(to_first)
             if compact:
                 x = x.contiguous()
+        if to_channels_last:
+            x = x.contiguous(memory_format=memory_format)
         if lifted:
             x, weight = x.unsqueeze(2), weight.unsqueeze(2)
         if input_pads is not None:
@@ -153,7 +165,7 @@ def conv_call(
             y = activation(y)
         return y.permute(to_last) if channels_last else y
 
-    return run
+    return full_float32(run) if kernels.full_float32 else run
 
 
 def _fused(

@@ -9,7 +9,9 @@ import torch.nn.functional as F
 
 from ..geometry import Windows, conv_transpose_natural_size
 from .layout import channels_first, dodge_narrow_fault, narrow_fault, static_sizes, torch_pad_order, user_layout
+from .lowering import backend
 from .memo import per_shape
+from .precision import full_float32
 
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _CONV = {2: F.conv2d, 3: F.conv3d}
@@ -99,7 +101,9 @@ def conv_transpose(
     [1.5, 1.5, 2.5, 1.5, 1.5, 0.5]
     """
     spatial = static_sizes(x.shape[1:-1] if channels_last else x.shape[2:])
-    run = conv_transpose_call(spatial, tuple(weight.shape), windows, strides, dilation_rate, groups, channels_last)
+    run = conv_transpose_call(
+        spatial, tuple(weight.shape), windows, strides, dilation_rate, groups, channels_last, x.device.type, x.dtype
+    )
     return run(x, weight, bias)
 
 
@@ -116,8 +120,15 @@ def conv_transpose_call(
     dilation_rate: tuple[int, ...],
     groups: int,
     channels_last: bool,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> ConvTransposeCall:
     """:func:`conv_transpose` for inputs of ``spatial`` sizes, resolved once: the returned function runs the torch ops.
+
+    On ``device`` (a type) in ``dtype``: on CUDA (:func:`~.lowering.backend`)
+    torch's own autograd differentiates the window (the custom backward is a
+    oneDNN detour), half precision runs from channels-last memory and float32
+    with TF32 off.
 
     >>> run = conv_transpose_call((2,), (1, 1, 3), ((0, 6),), (2,), (1,), 1, False)
     >>> run(torch.ones(1, 1, 2), torch.ones(1, 1, 3), torch.tensor([0.5])).flatten().tolist()
@@ -127,21 +138,28 @@ def conv_transpose_call(
         conv_transpose_natural_size(n, k, s, d) for n, k, s, d in zip(spatial, weight_shape[2:], strides, dilation_rate)
     ]
     plan = lowering(natural, windows, strides, dilation_rate)
+    kernels = backend(device, str(dtype).removeprefix("torch."))
     # The input gradient is a forward convolution of the upstream gradient into x's shape; where
-    # oneDNN's kernel would get that wrong, the custom backward routes around it.
+    # oneDNN's kernel would get that wrong, the custom backward routes around it. It also routes around
+    # oneDNN's layout copies (see _Window), so it is a CPU detour: elsewhere torch differentiates the window.
     own = plan.exact and not narrow_fault(weight_shape[1] * groups, spatial[-1], strides[-1])
+    custom_backward = not own and device == "cpu"
+    memory_format = {2: torch.channels_last, 3: torch.channels_last_3d}.get(len(spatial))
+    to_channels_last = kernels.channels_last and not channels_last and memory_format is not None
 
     def run(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         x = channels_first(x, channels_last)
+        if to_channels_last:  # cuDNN's half-precision kernels read channels-last memory
+            x = x.contiguous(memory_format=memory_format)
         if own:
             y = _torch_conv_transpose(x, weight, bias, plan, strides, dilation_rate, groups)
-        elif torch.jit.is_tracing():  # TorchScript cannot record a custom Function with non-tensor arguments
+        elif not custom_backward or torch.jit.is_tracing():  # TorchScript cannot record a custom Function with non-tensor arguments
             y = _window(x, weight, bias, plan, strides, dilation_rate, groups)
         else:
             y = _Window.apply(x, weight, bias, plan, natural, windows, strides, dilation_rate, groups)
         return user_layout(y, channels_last)
 
-    return run
+    return full_float32(run) if kernels.full_float32 else run
 
 
 def _window(

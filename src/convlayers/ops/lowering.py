@@ -34,6 +34,13 @@ only executes it. The choices, each measured with ``python -m bench`` on a
   ~20 s of compilation); the weight in ``channels_last`` memory (no difference
   beyond noise: oneDNN reorders weights into its blocked format either way).
 
+On CUDA (:func:`backend`) cuDNN runs its own kernels with none of the oneDNN
+detours: 1-D stays 1-D (torch hands cuDNN a 2-D view itself), no padded copies
+around oneDNN's faults, no re-striding, no custom transposed backward; half
+precision goes to channels-last memory, where cuDNN's tensor-core kernels are,
+and float32 runs with TF32 off (:mod:`.precision`). The padding choices
+(symmetric pads, output windows) stand for every device until measured there.
+
 >>> plan((56, 56), (3, 3), ((0, 1), (0, 1)), (2, 2), (1, 1), 1, True).input_pads  # TF 'same', stride 2
 ((0, 1), (0, 1))
 """
@@ -49,6 +56,43 @@ from .memo import per_shape
 #: Largest ratio of computed to requested outputs for which an output slice
 #: replaces a padded copy of the input (measured: 1.002 wins, 1.07 loses).
 MAX_OVERCOMPUTE = 1.05
+
+
+class Backend(NamedTuple):
+    """What runs a device's convolutions in a dtype, and so which detours and guards apply around them.
+
+    ``onednn``: oneDNN may run them (CPU below float64), so the detours around its
+    faults apply (:func:`_mishandled_by_onednn`, the one-channel re-striding of
+    :func:`~.layout.narrow_fault`, the transposed convolution's own backward).
+    ``lift_1d``: a 1-D convolution runs as 2-D in channels-last memory (oneDNN's
+    fast kernels; measured on CPUs only). ``channels_last``: copy channels-first
+    inputs to channels-last memory first (cuDNN's tensor-core kernels for float16
+    and bfloat16 read NHWC; float32 keeps the user's layout, a free view).
+    ``full_float32``: the kernels would use TF32 under torch's default flags
+    (cuDNN, cuBLAS), so the call runs under :func:`~.precision.full_float32`.
+    """
+
+    onednn: bool
+    lift_1d: bool
+    channels_last: bool
+    full_float32: bool
+
+
+def backend(device: str, dtype: str) -> Backend:
+    """The :class:`Backend` for a device type and a dtype name.
+
+    >>> backend("cpu", "float32")
+    Backend(onednn=True, lift_1d=True, channels_last=False, full_float32=False)
+    >>> backend("cuda", "float32"), backend("cuda", "bfloat16").channels_last
+    (Backend(onednn=False, lift_1d=False, channels_last=False, full_float32=True), True)
+    """
+    cpu, cuda = device == "cpu", device == "cuda"
+    return Backend(
+        onednn=cpu and dtype != "float64",  # float64 runs torch's own kernels
+        lift_1d=not cuda,  # every other device keeps the measured CPU choice; torch lifts 1-D for cuDNN itself
+        channels_last=cuda and dtype in ("float16", "bfloat16"),
+        full_float32=cuda and dtype == "float32",
+    )
 
 
 class Plan(NamedTuple):
@@ -107,23 +151,25 @@ def plan(
     :func:`runs_onednn`); then 1-D stays 1-D.
 
     The choices above were measured on CPUs, and stand for every device until
-    measured elsewhere; the detours around oneDNN's faults apply only where
-    oneDNN runs (CPU, below float64, which runs torch's own kernels).
+    measured elsewhere, but for :func:`backend`'s: the detours around oneDNN's
+    faults apply only where oneDNN runs (CPU, below float64, which runs torch's
+    own kernels), and 1-D runs as 2-D everywhere but on CUDA, where torch gives
+    cuDNN a 2-D view of its own.
 
     >>> plan((4096,), (3,), ((8, 0),), (1,), (4,), 1, True)  # causal, dilation 4
     Plan(rank=2, padding=(0, 8), input_pads=None, window=((0, 1), (0, 4096)))
     >>> plan((1,), (1,), ((1, 1),), (2,), (2,), 1, True)  # both outputs in the padding: padded copy
     Plan(rank=2, padding=(0, 0), input_pads=((0, 0), (1, 1)), window=None)
-    >>> plan((1,), (1,), ((1, 1),), (2,), (2,), 1, True, "cuda")  # no oneDNN: torch pads
-    Plan(rank=2, padding=(0, 1), input_pads=None, window=None)
+    >>> plan((1,), (1,), ((1, 1),), (2,), (2,), 1, True, "cuda")  # no oneDNN: torch pads, 1-D stays 1-D
+    Plan(rank=1, padding=(1,), input_pads=None, window=None)
     """
     rank = len(spatial)
-    if rank == 1 and channels_last and not native:
+    kernels = backend(device, dtype)
+    if rank == 1 and channels_last and not native and kernels.lift_1d:
         lifted = ((1,) + spatial, (1,) + kernel_size, ((0, 0),) + pads, (1,) + strides, (1,) + dilation_rate)
         return plan(*lifted, groups, True, device, dtype)
     fastest = _fastest(spatial, kernel_size, pads, strides, dilation_rate)
-    runs_onednn = device == "cpu" and dtype != "float64"
-    if runs_onednn and _mishandled_by_onednn(fastest, spatial, kernel_size, strides, dilation_rate):
+    if kernels.onednn and _mishandled_by_onednn(fastest, spatial, kernel_size, strides, dilation_rate):
         return Plan(rank, (0,) * rank, pads, None)  # zeros it reads as data are always safe
     return fastest
 

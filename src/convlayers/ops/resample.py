@@ -12,6 +12,7 @@ from ..geometry import resize_nearest_sources
 from .filters import resize_matrix
 from .layout import channels_first, user_layout
 from .memo import per_shape
+from .precision import where_needed
 
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 _CHANNELS_LAST_MEMORY = {4: torch.channels_last, 5: torch.channels_last_3d}
@@ -89,9 +90,11 @@ def upsample(x: torch.Tensor, factors: tuple[int, ...], *, method: str, channels
         return _interpolate(x, factors, _LINEAR_MODES[len(factors)], channels_last)
     # Factor-1 axes are resampled too: 'gaussian' and 'mitchellcubic' are not interpolating
     # (their weight at distance 1 is not 0), so TF smooths along those axes as well.
+    # A matmul: on CUDA in float32 it would use TF32 under torch's flags (CPU calls stay as they are).
+    apply = where_needed(x.device.type, x.dtype, _apply_along) if x.is_cuda else _apply_along
     for axis, factor in zip(spatial_axes(len(factors), channels_last), factors):
         matrix = _resize_matrix_on(method, int(x.shape[axis]), factor, x.dtype, x.device)
-        x = _apply_along(x, matrix, axis)
+        x = apply(x, matrix, axis)
     return x
 
 
