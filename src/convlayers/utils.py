@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["normalize", "set_random_seed", "to_categorical"]
+from .py_dataset import PyDataset, Sequence
+
+__all__ = ["PyDataset", "Sequence", "normalize", "set_random_seed", "to_categorical"]
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray | torch.Tensor:

@@ -31,6 +31,7 @@ from ..layers import (
     deserialize_layer,
     get_layer_class,
 )
+from ..layers.registry import lookup_name
 from ..models import Model, Sequential
 from ..models.functional import functional_from_config
 from ..models.functional_config import FUNCTIONAL_CLASSES
@@ -194,7 +195,10 @@ def _sequential(entry: dict[str, Any]) -> Any:
                 "name": config.get("name"),
                 "trainable": config.get("trainable", True),
                 "dtype": config.get("dtype"),
-                "layers": [{"class_name": item["class_name"], "config": item.get("config") or {}} for item in entries],
+                "layers": [
+                    {"class_name": item["class_name"], "registered_name": item.get("registered_name"), "config": item.get("config") or {}}
+                    for item in entries
+                ],
                 "build_input_shape": shape,
             }
         )
@@ -280,7 +284,7 @@ added with convlayers.layers.register_layer_class)"
             "file; rebuild that step in code (or register a layer class that does it)"
         )
     try:
-        get_layer_class(entry.get("registered_name") or class_name)
+        get_layer_class(lookup_name(class_name, entry.get("registered_name")))
         return None
     except ValueError:
         pass
@@ -310,7 +314,7 @@ def _translated_entry(index: int, entry: Any, model: str | None) -> dict[str, An
     if reason is not None:
         raise ValueError(f"{where}: {reason}.")
     try:
-        return {**entry, "config": translate_layer_config(class_name, config)}
+        return {**entry, "config": translate_layer_config(lookup_name(class_name, entry.get("registered_name")), config)}
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
 

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .. import arrays, mixed_precision
+from .. import object_registration
 from ..layers import InputLayer, Layer, deserialize_layer, serialize_layer
 from ..layers import symbolic
 from ..layers.base import Shape, training_mode, unique_name
@@ -388,8 +389,10 @@ class Sequential(Trainer, nn.Module):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Sequential":
         """A new model from :meth:`get_config`'s output (or a Keras 2/3 Sequential config).
+
+        ``custom_objects``: ``{name: class}`` for custom layers the config names (Keras's).
 
         >>> import convlayers
         >>> model = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2, name="d")])
@@ -411,7 +414,8 @@ class Sequential(Trainer, nn.Module):
         model = cls(name=config.get("name"))
         # A config without one (Keras 1/2) leaves the global policy, as a new model takes.
         model._dtype_policy = mixed_precision.get(config.get("dtype"), "Sequential.from_config")
-        model._add_all([deserialize_layer(entry) for entry in config["layers"]])
+        with object_registration.CustomObjectScope(custom_objects):
+            model._add_all([deserialize_layer(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:
             model._build_known()
