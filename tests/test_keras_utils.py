@@ -129,3 +129,18 @@ def test_keras_utils_names_are_there():
                  "deserialize_keras_object", "get_source_inputs", "is_keras_tensor", "pack_x_y_sample_weight",
                  "unpack_x_y_sample_weight", "Progbar", "to_categorical", "normalize", "set_random_seed"):
         assert hasattr(utils, name), name
+
+
+def test_keras_spellings_of_constraints_and_policies():
+    from convlayers import constraints
+
+    assert (constraints.max_norm, constraints.min_max_norm, constraints.non_neg, constraints.unit_norm) == (
+        constraints.MaxNorm, constraints.MinMaxNorm, constraints.NonNeg, constraints.UnitNorm
+    )
+    policy = mixed_precision.Policy("mixed_bfloat16")
+    assert (policy.compute_dtype, policy.variable_dtype) == ("bfloat16", "float32")  # Keras 3.15's values
+    mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        assert mixed_precision.dtype_policy().name == "mixed_float16"
+    finally:
+        mixed_precision.set_dtype_policy(None)
