@@ -142,7 +142,10 @@ def test_policy_names_and_dtypes(name, variable, compute):
     policy = mixed_precision.DTypePolicy(name)
     assert (policy.name, policy.variable_dtype, policy.compute_dtype) == (name, variable, compute)
     assert policy.variable_torch_dtype == getattr(torch, variable) and policy.compute_torch_dtype == getattr(torch, compute)
-    assert mixed_precision.dtype_policy is mixed_precision.DTypePolicy
+    # Keras 3.15: dtype_policy/set_dtype_policy are the global getter/setter; Policy is the class.
+    assert mixed_precision.dtype_policy is mixed_precision.global_policy
+    assert mixed_precision.set_dtype_policy is mixed_precision.set_global_policy
+    assert mixed_precision.Policy is mixed_precision.DTypePolicy
     assert mixed_precision.DTypePolicy.from_config(policy.get_config()) == policy
     layer = cl.Conv2D(2, 3, dtype=name)
     assert (layer.variable_dtype, layer.compute_dtype, layer.dtype) == (variable, compute, getattr(torch, variable))

@@ -32,11 +32,11 @@ def test_compile_false_drops_the_compile_settings_only(tmp_path, suffix):
         uncompiled.fit(x, x[:, :2], verbose=0)
 
 
-def test_custom_objects_point_to_the_layer_registry(tmp_path):
+def test_custom_objects_unused_by_the_file_are_harmless(tmp_path):
+    # Custom classes themselves: tests/test_custom_objects.py.
     path = tmp_path / "m.keras"
     _compiled_model().save(path)
-    with pytest.raises(ValueError, match="register_layer_class"):
-        keras.models.load_model(path, custom_objects={"Mine": object})
+    assert keras.models.load_model(path, custom_objects={"Mine": object}) is not None
 
 
 def test_save_model_without_overwrite_keeps_an_existing_file(tmp_path):

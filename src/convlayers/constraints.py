@@ -21,7 +21,21 @@ from torch import Tensor
 
 from .registry import Configurable, Registry, Wrapped
 
-__all__ = ["CallableConstraint", "Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "register", "serialize"]
+__all__ = [
+    "CallableConstraint",
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "get",
+    "max_norm",
+    "min_max_norm",
+    "non_neg",
+    "register",
+    "serialize",
+    "unit_norm",
+]
 
 Axis = int | Sequence[int]
 _EPSILON = 1e-7  # keras.config.epsilon()
@@ -165,3 +179,7 @@ def register(name: str, obj: Callable[[Tensor], Tensor] | type[Constraint] | Con
     tensor([1.])
     """
     _REGISTRY.register(name, obj)
+
+
+# Keras's lower-case spellings of the classes (``keras.constraints.max_norm is MaxNorm``).
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm

@@ -28,7 +28,17 @@ from typing import Any
 
 import torch
 
-__all__ = ["DTypePolicy", "POLICY_NAMES", "dtype_policy", "get", "global_policy", "serialize", "set_global_policy"]
+__all__ = [
+    "DTypePolicy",
+    "POLICY_NAMES",
+    "Policy",
+    "dtype_policy",
+    "get",
+    "global_policy",
+    "serialize",
+    "set_dtype_policy",
+    "set_global_policy",
+]
 
 _TORCH_DTYPES = {
     "float32": torch.float32,
@@ -118,8 +128,8 @@ class DTypePolicy:
         return f'<DTypePolicy "{self._name}">'
 
 
-#: Keras 3 also names the class ``keras.mixed_precision.dtype_policy``.
-dtype_policy = DTypePolicy
+#: Keras's other name for the class (``keras.mixed_precision.Policy``).
+Policy = DTypePolicy
 
 _global_policy = DTypePolicy("float32")
 
@@ -189,3 +199,9 @@ def serialize(policy: DTypePolicy) -> dict[str, Any]:
     {'name': 'mixed_bfloat16'}
     """
     return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(), "registered_name": None}
+
+
+#: Keras 3's names of the global policy's getter and setter (``keras.mixed_precision.dtype_policy()``
+#: and ``set_dtype_policy(policy)`` are ``global_policy`` and ``set_global_policy``).
+dtype_policy = global_policy
+set_dtype_policy = set_global_policy

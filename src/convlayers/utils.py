@@ -1,4 +1,8 @@
-"""Keras's ``keras.utils`` helpers for arrays and seeds: ``to_categorical``, ``normalize``, ``set_random_seed``.
+"""Keras's ``keras.utils``: ``to_categorical``, ``normalize``, ``set_random_seed`` here, and the rest re-exported.
+
+``PyDataset``/``Sequence``, ``clear_session``, ``clone_model``, ``is_keras_tensor``,
+``get_source_inputs``, ``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``, ``Progbar``
+and Keras's custom-object registry live in their own modules.
 
 >>> to_categorical([0, 2], num_classes=3)
 array([[1., 0., 0.],
@@ -13,7 +17,44 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["normalize", "set_random_seed", "to_categorical"]
+from .data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .models.cloning import clone_model
+from .models.progbar import Progbar
+from .models.symbolic_tensors import get_source_inputs, is_keras_tensor
+from .object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from .py_dataset import PyDataset, Sequence
+from .saving import deserialize_keras_object, serialize_keras_object
+from .session import clear_session
+
+__all__ = [
+    "CustomObjectScope",
+    "Progbar",
+    "PyDataset",
+    "Sequence",
+    "clear_session",
+    "clone_model",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "get_source_inputs",
+    "is_keras_tensor",
+    "normalize",
+    "pack_x_y_sample_weight",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "set_random_seed",
+    "to_categorical",
+    "unpack_x_y_sample_weight",
+]
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray | torch.Tensor:

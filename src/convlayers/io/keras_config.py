@@ -30,6 +30,7 @@ from ..layers import (
     deserialize_layer,
     get_layer_class,
 )
+from ..layers.registry import lookup_name
 from ..models import Sequential
 from ..models.functional import functional_from_config
 from ..models.functional_config import FUNCTIONAL_CLASSES
@@ -190,7 +191,7 @@ def _sequential(entry: dict[str, Any]) -> Sequential:
             # A layer's entry without Keras's bookkeeping (the model builds it from its input shape);
             # a nested model's whole, for its own input shape.
             "layers": [
-                item if item["class_name"] in KERAS_MODEL_CLASSES else {"class_name": item["class_name"], "config": item.get("config") or {}}
+                item if item["class_name"] in KERAS_MODEL_CLASSES else {"class_name": item["class_name"], "registered_name": item.get("registered_name"), "config": item.get("config") or {}}
                 for item in config["layers"]
             ],
             "build_input_shape": _input_shape(entry, config),
@@ -263,7 +264,7 @@ added with convlayers.layers.register_layer_class)"
             "file; rebuild that step in code (or register a layer class that does it)"
         )
     try:
-        get_layer_class(entry.get("registered_name") or class_name)
+        get_layer_class(lookup_name(class_name, entry.get("registered_name")))
         return None
     except ValueError:
         pass
@@ -293,7 +294,7 @@ def _translated_entry(index: int, entry: Any, model: str | None) -> dict[str, An
     if reason is not None:
         raise ValueError(f"{where}: {reason}.")
     try:
-        return {**entry, "config": translate_layer_config(class_name, config)}
+        return {**entry, "config": translate_layer_config(lookup_name(class_name, entry.get("registered_name")), config)}
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
 

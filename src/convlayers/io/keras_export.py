@@ -155,7 +155,8 @@ def _check_layer(layer: Layer) -> None:
             f"Keras cannot express {owner}: it speaks {type(layer).serialized_module}, whose arguments and weight "
             f"layouts Keras 3 files do not hold. Save as .safetensors to keep it."
         )
-    if type(layer).__name__ not in KERAS_LAYER_CLASSES:
+    # A user's own class is written as Keras writes a custom layer (Keras loads it once the class is registered there).
+    if type(layer).__name__ not in KERAS_LAYER_CLASSES and type(layer).__module__.split(".")[0] == "convlayers":
         raise ValueError(
             f"Keras cannot express {owner}: Keras 3 has no {type(layer).__name__} layer. Save as .safetensors to keep it."
         )
@@ -187,7 +188,8 @@ def keras_layer_entry(layer: Layer, *, legacy: bool = False) -> dict[str, Any]:
         if isinstance(layer, family):
             entry["config"].update(added)
     if legacy:
-        return {"class_name": entry["class_name"], "config": entry["config"]}
+        # Keras's legacy format names a custom class by its registered name ("package>Name").
+        return {"class_name": entry["registered_name"] or entry["class_name"], "config": entry["config"]}
     if entry["build_config"] is None or isinstance(layer, _BUILT_AT_INIT):
         del entry["build_config"]
     return entry
@@ -240,7 +242,8 @@ def _model_entry(layer: Any, *, legacy: bool) -> dict[str, Any]:
                  "config": functional_keras_config(layer, legacy=legacy), "registered_name": "Functional",
                  "build_config": {"input_shape": None}}
     if legacy:
-        return {"class_name": entry["class_name"], "config": entry["config"]}
+        # Keras's legacy format names a custom class by its registered name ("package>Name").
+        return {"class_name": entry["registered_name"] or entry["class_name"], "config": entry["config"]}
     return {**entry, "compile_config": {}}
 
 

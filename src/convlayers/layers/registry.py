@@ -3,7 +3,10 @@
 The table is every ``Layer`` class exported by :mod:`convlayers.layers` under each name it
 is exported as (the package exports Keras's aliases too, so ``Convolution2D`` finds
 ``Conv2D`` and ``MaxPool2D`` finds ``MaxPooling2D``), plus classes registered with
-:func:`register_layer_class`. It is read from the package on first use, so layers added
+:func:`register_layer_class`. Keras's custom objects come first: a name registered with
+``register_keras_serializable`` (``"package>Name"``), put in ``get_custom_objects()``, or
+given to an open ``custom_object_scope`` (``load_model(custom_objects=...)``) finds its
+class (:mod:`convlayers.object_registration`). It is read from the package on first use, so layers added
 to the package later are found without touching this file, and once: loading a model
 looks up every layer's class.
 """
@@ -14,6 +17,7 @@ import functools
 import inspect
 from typing import Any
 
+from .. import object_registration
 from .base import Layer
 
 _custom: dict[str, type[Layer]] = {}
@@ -54,16 +58,35 @@ def get_layer_class(class_name: str) -> type[Layer]:
     """
     if not isinstance(class_name, str):
         raise TypeError(f"get_layer_class: `class_name` must be a string. Received: class_name={class_name!r}.")
+    custom = _custom_object(class_name)
+    if custom is not None:
+        return custom
     if class_name in _custom:
         return _custom[class_name]
     exported = _exported()
     if class_name not in exported:
         raise ValueError(
             f"Unknown layer class {class_name!r}. Known classes: {', '.join(sorted(exported | _custom))}. "
-            f"Register a custom layer with convlayers.layers.register_layer_class(cls). "
-            f"Received: class_name={class_name!r}."
+            f"Register a custom layer with @convlayers.saving.register_keras_serializable() or "
+            f"convlayers.layers.register_layer_class(cls), or pass it in `custom_objects`. Received: class_name={class_name!r}."
         )
     return exported[class_name]
+
+
+def _custom_object(name: str) -> type[Layer] | None:
+    """The layer class Keras's custom-object registry or an open scope gives ``name``, if any."""
+    found = object_registration.get_registered_object(name)
+    return found if inspect.isclass(found) and issubclass(found, Layer) else None
+
+
+def is_builtin(cls: type) -> bool:
+    """Whether ``cls`` is one of convlayers' own layer classes (not a user's custom class).
+
+    >>> from convlayers import Dense
+    >>> is_builtin(Dense)
+    True
+    """
+    return cls in _exported().values()
 
 
 def layer_from_spec(spec: Any, **layer_arguments: Any) -> Layer:
@@ -114,20 +137,41 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
     ('Dense', 2, None)
     """
     build_shape = layer.build_input_shape
-    return {
+    cls = type(layer)
+    if is_builtin(cls) or hasattr(cls, "serialized_module"):
         # A dialect's layer names its package, so that its own vocabulary rebuilds it.
-        "module": getattr(type(layer), "serialized_module", "keras.layers"),
-        "class_name": type(layer).__name__,
+        module, registered = getattr(cls, "serialized_module", "keras.layers"), None
+    else:
+        # A custom class, as Keras writes one: its registered name, and no module once registered.
+        registered = object_registration.get_registered_name(cls)
+        module = None if object_registration.is_registered(cls) else cls.__module__
+    return {
+        "module": module,
+        "class_name": cls.__name__,
         "config": layer.get_config(),
-        "registered_name": type(layer).__name__ if type(layer).__name__ in _custom else None,
+        "registered_name": registered,
         "build_config": None if build_shape is None else {"input_shape": build_shape},
     }
+
+
+def lookup_name(class_name: str, registered_name: Any = None) -> str:
+    """The name a config entry's class is found by: its ``registered_name`` when that is known, else ``class_name``.
+
+    Keras writes ``"package>Name"`` for a registered class; ``custom_objects`` may give the
+    class under either name.
+
+    >>> lookup_name("Dense", "Unknown>Dense")
+    'Dense'
+    """
+    known = isinstance(registered_name, str) and (_custom_object(registered_name) is not None or registered_name in _custom)
+    return registered_name if known else class_name
 
 
 def deserialize_layer(entry: dict[str, Any]) -> Layer:
     """A new layer from a config entry ``{"class_name": ..., "config": {...}}`` (Keras 2 or 3).
 
-    An entry's ``build_config`` (Keras 3) builds the layer for that input shape.
+    An entry's ``build_config`` (Keras 3) builds the layer for that input shape. A custom
+    class is found by the entry's ``registered_name`` (``"package>Name"``), else its class name.
 
     >>> deserialize_layer({"class_name": "Dense", "config": {"units": 3, "name": "out"}}).units
     3
@@ -141,8 +185,7 @@ def deserialize_layer(entry: dict[str, Any]) -> Layer:
 
         layer = keras1.layer_from_config(entry)
     else:
-        name = entry.get("registered_name") if entry.get("registered_name") in _custom else entry["class_name"]
-        layer = get_layer_class(name).from_config(dict(entry.get("config") or {}))
+        layer = get_layer_class(lookup_name(entry["class_name"], entry.get("registered_name"))).from_config(dict(entry.get("config") or {}))
     build_config = entry.get("build_config")
     if build_config and build_config.get("input_shape") is not None and not layer.built:
         layer.build(build_config["input_shape"])

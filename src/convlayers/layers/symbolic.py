@@ -29,6 +29,12 @@ def _counter() -> Iterator[int]:
 _tensor_ids = _counter()
 
 
+def reset_tensor_ids() -> None:
+    """Number new KerasTensors from 0 again (``clear_session``)."""
+    global _tensor_ids
+    _tensor_ids = _counter()
+
+
 class KerasHistory(NamedTuple):
     """Where a :class:`KerasTensor` comes from: ``(operation, node_index, tensor_index)``, as Keras names them.
 

@@ -8,8 +8,9 @@ from . import callbacks, losses, metrics, optimizers
 from .sequential import Sequential
 from .model import Model
 from .functional import Functional, model_from_json
+from .cloning import clone_model
 
-__all__ = ["Functional", "Model", "Sequential", "callbacks", "load_model", "losses", "metrics", "model_from_json", "optimizers", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "callbacks", "clone_model", "load_model", "losses", "metrics", "model_from_json", "optimizers", "save_model"]
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]

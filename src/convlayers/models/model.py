@@ -248,13 +248,19 @@ class Model(Trainer, nn.Module):
         return render_summary(self, rows, line_length, positions)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], layer_factory: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        custom_objects: dict[str, Any] | None = None,
+        layer_factory: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
         """A functional model from :meth:`get_config`'s output, or from Keras 3's or tf.keras 2's functional config.
 
         ``layer_factory(entry)`` makes each layer (or nested model) from its config entry;
         by default convlayers' own (:func:`~convlayers.models.functional_config.default_layer_factory`).
         The graph is replayed by :func:`~convlayers.models.functional_config.replay_graph`,
         which reads both Keras 3's ``inbound_nodes`` and tf.keras 2's.
+        ``custom_objects``: ``{name: class}`` for custom layers the config names (Keras's).
 
         >>> import numpy as np, convlayers
         >>> x = convlayers.Input((3,), name="x")
@@ -267,7 +273,10 @@ class Model(Trainer, nn.Module):
         """
         from .functional import functional_from_config
 
-        return functional_from_config(config, layer_factory)
+        from ..object_registration import CustomObjectScope
+
+        with CustomObjectScope(custom_objects):
+            return functional_from_config(config, layer_factory)
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's config as Keras's JSON: ``{"module", "class_name", "config"}`` (``kwargs`` go to ``json.dumps``)."""

@@ -7,6 +7,7 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from .. import arrays, mixed_precision
+from .. import object_registration
 from ..layers import InputLayer, Layer
 from ..layers import symbolic
 from ..layers.base import Shape, training_mode, unique_name
@@ -284,9 +285,12 @@ class Sequential(Model):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], layer_factory: LayerFactory | None = None) -> "Sequential":
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None, layer_factory: LayerFactory | None = None
+    ) -> "Sequential":
         """A new model from :meth:`get_config`'s output (or a Keras 2/3 Sequential config).
 
+        ``custom_objects``: ``{name: class}`` for custom layers the config names (Keras's).
         ``layer_factory(entry)`` makes each layer (or nested model) from its entry; by
         default :func:`~convlayers.models.functional_config.default_layer_factory`.
 
@@ -310,7 +314,8 @@ class Sequential(Model):
         model = cls(name=config.get("name"))
         # A config without one (Keras 1/2) leaves the global policy, as a new model takes.
         model._dtype_policy = mixed_precision.get(config.get("dtype"), "Sequential.from_config")
-        model._add_all([(layer_factory or default_layer_factory)(entry) for entry in config["layers"]])
+        with object_registration.CustomObjectScope(custom_objects):
+            model._add_all([(layer_factory or default_layer_factory)(entry) for entry in config["layers"]])
         build_shape = config.get("build_input_shape")
         if model._inputs:
             model._build_known()

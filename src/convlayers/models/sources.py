@@ -8,13 +8,17 @@ Sources (:func:`source_for`):
 - a ``torch.utils.data.Dataset`` whose items are ``x``, ``(x, y)`` or ``(x, y, sample_weight)``:
   batched the same way (torch's ``default_collate``), ``class_weight`` applied per batch;
 - a ``torch.utils.data.DataLoader``: its batches as given;
+- a :class:`~convlayers.py_dataset.PyDataset` (Keras's ``keras.utils.PyDataset``): its
+  batches by index, every one each epoch (in a new random order when ``shuffle``), its
+  ``on_epoch_begin``/``on_epoch_end`` called around each epoch (and around ``evaluate``
+  and ``predict``); ``class_weight`` applied per batch;
 - a Python generator or iterator yielding ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``
   batches. Keras reads its first two batches ahead and replays them each time the data
   restarts; a finite generator is therefore exhausted during the first epoch, and each
   later epoch (without ``steps_per_epoch``) sees only those two batches again.
 
-For a DataLoader or a generator, ``y``, ``sample_weight`` and ``class_weight`` belong in the
-batches and ``batch_size`` must be ``None``.
+For a DataLoader, a PyDataset or a generator, ``y`` and ``sample_weight`` belong in the
+batches and ``batch_size`` must be ``None``; only a PyDataset takes ``class_weight``, as in Keras.
 
 :class:`EpochIterator` hands out each epoch's steps: all batches of one pass, or exactly
 ``steps`` batches continuing where the last epoch stopped (a new pass starts when one
@@ -32,6 +36,7 @@ from typing import Any, Iterable, Iterator
 import torch  # noqa: F401  (the docstrings' examples use it)
 from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate
 
+from ..py_dataset import PyDataset
 from . import data, sample_weights
 
 Batch = tuple[Any, Any, Any]  # (x, y, sample_weight); y and sample_weight may be None
@@ -130,7 +135,59 @@ class GeneratorSource:
             yield unpack(batch, self.owner)
 
 
-Source = ArraySource | LoaderSource | GeneratorSource
+class PyDatasetSource:
+    """A :class:`~convlayers.py_dataset.PyDataset`'s batches by index, shuffled per pass when asked (Keras's adapter).
+
+    >>> class Numbers(PyDataset):
+    ...     def __len__(self): return 3
+    ...     def __getitem__(self, index): return torch.tensor([index]), torch.tensor([0])
+    >>> [x.tolist() for x, _, _ in PyDatasetSource(Numbers(), "fit", shuffle=False)]
+    [[0], [1], [2]]
+    """
+
+    def __init__(self, dataset: PyDataset, owner: str, shuffle: bool = False, class_weight: dict | None = None) -> None:
+        self.dataset = dataset
+        self.owner = owner
+        self.class_weight = class_weight
+        self.num_batches: int | None = dataset.num_batches
+        self.shuffle = bool(shuffle) and self.num_batches is not None
+        dataset.workers  # Keras's warning, now, for a subclass that skipped super().__init__()
+
+    def __iter__(self) -> Iterator[Batch]:
+        if self.num_batches is None:
+            indices: Iterable[int] = itertools.count()
+        elif self.shuffle:
+            indices = torch.randperm(self.num_batches).tolist()  # torch's global RNG, as arrays are shuffled
+        else:
+            indices = range(self.num_batches)
+        for index in indices:
+            yield _with_class_weight(self._standardize(self.dataset[index]), self.class_weight, self.owner)
+
+    def _standardize(self, batch: Any) -> Batch:
+        if isinstance(batch, dict):
+            return batch, None, None
+        if hasattr(batch, "shape"):  # one array or tensor: the inputs alone
+            return batch, None, None
+        if isinstance(batch, list):
+            batch = tuple(batch)
+        if not isinstance(batch, tuple) or len(batch) not in (1, 2, 3):
+            raise ValueError(
+                f"{self.owner}: PyDataset.__getitem__() must return a tuple or a dict. If a tuple, it must be ordered "
+                f"either (input,) or (inputs, targets) or (inputs, targets, sample_weights). Received: "
+                f"{str(batch)[:100]}... of type {type(batch).__name__}."
+            )
+        return unpack(batch, self.owner)
+
+    def on_epoch_begin(self) -> None:
+        """The dataset's ``on_epoch_begin``."""
+        self.dataset.on_epoch_begin()
+
+    def on_epoch_end(self) -> None:
+        """The dataset's ``on_epoch_end``."""
+        self.dataset.on_epoch_end()
+
+
+Source = ArraySource | LoaderSource | PyDatasetSource | GeneratorSource
 
 
 def _with_class_weight(batch: Batch, class_weight: dict | None, owner: str) -> Batch:
@@ -151,13 +208,15 @@ def _refuse(argument: str, kind: str, owner: str) -> None:
 
 
 def kind_of(x: Any) -> str | None:
-    """``"DataLoader"``, ``"Dataset"`` or ``"generator"`` for a data object; ``None`` for arrays.
+    """``"DataLoader"``, ``"Dataset"``, ``"PyDataset"`` or ``"generator"`` for a data object; ``None`` for arrays.
 
     >>> kind_of(iter([])), kind_of([[1.0]])
     ('generator', None)
     """
     if isinstance(x, DataLoader):
         return "DataLoader"
+    if isinstance(x, PyDataset):
+        return "PyDataset"
     if isinstance(x, Dataset):
         return "Dataset"
     if isinstance(x, (types.GeneratorType, Iterator)):
@@ -193,9 +252,9 @@ def source_for(
         sw_t = sample_weights.resolve(y_t, sw_t, class_weight, owner)
         return ArraySource(x_t, y_t, sw_t, batch_size, steps, shuffle, owner)
     if y is not None:
-        _refuse("y", f"torch {kind}" if kind != "generator" else kind, owner)
+        _refuse("y", kind if kind in ("generator", "PyDataset") else f"torch {kind}", owner)
     if sample_weight is not None:
-        _refuse("sample_weight", f"torch {kind}" if kind != "generator" else kind, owner)
+        _refuse("sample_weight", kind if kind in ("generator", "PyDataset") else f"torch {kind}", owner)
     if class_weight is not None:
         sample_weights.check_class_weight(class_weight, owner)
     if kind == "Dataset":
@@ -204,6 +263,19 @@ def source_for(
             warnings.warn(f"{owner}: `shuffle=True` is ignored for an IterableDataset, which cannot be indexed.", stacklevel=3)
         loader = DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle) and not iterable, collate_fn=default_collate)
         return LoaderSource(loader, owner, class_weight)
+    if kind == "PyDataset":
+        if batch_size is not None:
+            raise ValueError(
+                f"{owner}: `batch_size` must be None when `x` is a PyDataset: its batches are used as given. "
+                f"Received: batch_size={batch_size}."
+            )
+        if shuffle and x.num_batches is None:
+            warnings.warn(
+                f"{owner}: `shuffle=True` was passed, but will be ignored since the data `x` was provided as an infinite "
+                f"PyDataset. The PyDataset is expected to already be shuffled.",
+                stacklevel=3,
+            )
+        return PyDatasetSource(x, owner, shuffle, class_weight)
     if batch_size is not None:
         raise ValueError(
             f"{owner}: `batch_size` must be None when `x` is a {'torch DataLoader' if kind == 'DataLoader' else kind}: "
@@ -256,7 +328,18 @@ class EpochIterator:
         self._iterator = None
 
     def epoch(self) -> Iterable[tuple[int, Batch]]:
-        """``(step, batch)`` for each step of one epoch."""
+        """``(step, batch)`` for each step of one epoch, between the source's epoch hooks (a PyDataset's).
+
+        The end hook runs once the epoch's steps are done, not when a loop stops early (Keras's order).
+        """
+        hooks = isinstance(self.source, PyDatasetSource)
+        if hooks:
+            self.source.on_epoch_begin()
+        yield from self._steps()
+        if hooks:
+            self.source.on_epoch_end()
+
+    def _steps(self) -> Iterable[tuple[int, Batch]]:
         steps = self.steps or self._num_batches
         if not steps:
             # Unknown length: until the data runs out; the count seen then bounds later epochs.

@@ -308,10 +308,10 @@ class Trainer:
         Args:
             x, y: inputs and targets: arrays (NumPy, tensors, lists; lists/tuples/dicts of them
                 for several inputs or outputs), or ``x`` alone as a ``torch.utils.data.Dataset``,
-                ``DataLoader`` or a generator of ``(x, y[, sample_weight])`` batches
+                ``DataLoader``, a ``PyDataset`` or a generator of ``(x, y[, sample_weight])`` batches
                 (:mod:`~convlayers.models.sources`).
             batch_size: samples per step for arrays and Datasets (32 when ``None``); ``None``
-                for a DataLoader or a generator, which batch themselves.
+                for a DataLoader, a PyDataset or a generator, which batch themselves.
             epochs: the index of the last epoch (training runs ``initial_epoch..epochs-1``).
             verbose: ``"auto"``/1 a progress bar per epoch, 2 a line per epoch, 0 silent.
             callbacks: :class:`~convlayers.models.callbacks.Callback` objects; validation
@@ -609,7 +609,7 @@ def _unpack_validation(validation_data: Any, owner: str) -> tuple[Any, Any, Any]
 
 def _batch_for(x: Any, batch_size: int | None) -> int | None:
     """``fit``'s batch size for validation data of this kind: not for data that batches itself."""
-    return None if sources.kind_of(x) in ("DataLoader", "generator") else batch_size
+    return None if sources.kind_of(x) in ("DataLoader", "PyDataset", "generator") else batch_size
 
 
 def _check_validation_freq(validation_freq: Any, owner: str) -> None:
