@@ -421,7 +421,8 @@ class AUC(Metric):
         if num_labels and not multi_label:
             raise ValueError("AUC: `num_labels` is needed only when `multi_label` is True.")
         self.num_labels = num_labels
-        self.label_weights = None if label_weights is None else torch.as_tensor(label_weights, dtype=torch.float64)
+        # float32, as Keras keeps them (and writes them in get_config).
+        self.label_weights = None if label_weights is None else torch.as_tensor(label_weights, dtype=torch.float32)
         self.from_logits = bool(from_logits)
         super().__init__(name or "auc", "up")
 
@@ -447,7 +448,8 @@ class AUC(Metric):
         per_label = terms.sum(0)
         if self.label_weights is None:
             return float(per_label.mean())
-        return float(_divide_no_nan((per_label * self.label_weights).sum(), self.label_weights.sum()))
+        weights = self.label_weights.double()
+        return float(_divide_no_nan((per_label * weights).sum(), weights.sum()))
 
     def _interpolate_pr_auc(self) -> float:
         tp, fp, fn = self.counts["tp"], self.counts["fp"], self.counts["fn"]

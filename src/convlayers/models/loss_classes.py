@@ -150,6 +150,14 @@ class LossFunctionWrapper(losses.Loss):
         super().__init__(fn, name or getattr(fn, "__name__", type(self).__name__), **kwargs)
         self.reduction = reduction
 
+    def __call__(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+        y_true, y_pred = losses.match_ranks(torch.as_tensor(y_true), y_pred)
+        values = torch.as_tensor(self.fn(y_true, y_pred, **self.kwargs))
+        if values.ndim == 0 and sample_weight is not None:
+            # Keras weighs a whole-batch value (Dice or Tversky with axis=None) by each weight, then reduces those.
+            values = values.expand(torch.as_tensor(sample_weight).shape)
+        return losses.reduce_weighted_values(values, sample_weight, self.reduction, self.name)
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction, **{key: self.kwargs[key] for key in self.config_keys}}
 

@@ -224,10 +224,13 @@ from .f_score_metrics import F1Score, FBetaScore  # noqa: E402
 from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
 from .mean_metrics import (  # noqa: E402
     Accuracy, BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError,
-    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson, R2Score, RootMeanSquaredError, SparseCategoricalCrossentropy,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson, R2Score, RootMeanSquaredError, SparseCategoricalCrossentropy,
     SparseTopKCategoricalAccuracy, SquaredHinge, Sum, TopKCategoricalAccuracy, accuracy, cosine_similarity,
 )
 from . import confusion_metrics, f_score_metrics, iou_metrics, mean_metrics  # noqa: E402
+
+# mean_metrics' MeanAbsoluteError and MeanSquaredError (imported above) replace this module's
+# first versions: the same numbers, with Keras's get_config.
 
 for _module in (mean_metrics, confusion_metrics, f_score_metrics, iou_metrics):
     CLASSES.update(_module.CLASSES)
