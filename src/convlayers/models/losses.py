@@ -355,6 +355,17 @@ CLASSES: dict[str, type[Loss]] = {
     for cls in (MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
 }
 
+# Keras's other loss classes and functions live in their own module, built on Loss above.
+from .loss_classes import (  # noqa: E402
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Dice, Hinge, KLDivergence,
+    LogCosh, LossFunctionWrapper, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson, SquaredHinge, Tversky,
+    binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+)
+from . import loss_classes as _loss_classes  # noqa: E402
+
+FUNCTIONS.update(_loss_classes.FUNCTIONS)
+CLASSES.update(_loss_classes.CLASSES)
+
 
 class TorchLoss(Loss):
     """A ``torch.nn`` loss module, called torch-style as ``module(y_pred, y_true)``.

@@ -22,6 +22,7 @@ functions below, and the loss names of :mod:`convlayers.models.losses` (``"mae"`
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import torch
@@ -214,6 +215,40 @@ CLASSES: dict[str, type[Metric]] = {
     for cls in (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError)
 }
 
+# Keras's other metric classes live in their own modules, built on Metric above.
+from .confusion_metrics import (  # noqa: E402
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, TrueNegatives, TruePositives,
+)
+from .f_score_metrics import F1Score, FBetaScore  # noqa: E402
+from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+from .mean_metrics import (  # noqa: E402
+    Accuracy, BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson, R2Score, RootMeanSquaredError, SparseCategoricalCrossentropy,
+    SparseTopKCategoricalAccuracy, SquaredHinge, Sum, TopKCategoricalAccuracy, accuracy, cosine_similarity,
+)
+from . import confusion_metrics, f_score_metrics, iou_metrics, mean_metrics  # noqa: E402
+
+# mean_metrics' MeanAbsoluteError and MeanSquaredError (imported above) replace this module's
+# first versions: the same numbers, with Keras's get_config.
+
+for _module in (mean_metrics, confusion_metrics, f_score_metrics, iou_metrics):
+    CLASSES.update(_module.CLASSES)
+
+
+def _snake_case(name: str) -> str:
+    """Keras's ``to_snake_case`` of a class name (``"TopKCategoricalAccuracy"`` -> ``"top_k_categorical_accuracy"``).
+
+    >>> _snake_case("AUC"), _snake_case("MeanIoU")
+    ('auc', 'mean_io_u')
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# Keras's `metrics.get` also takes each class's snake-case name ("precision", "auc", "r2_score").
+SNAKE_CASE: dict[str, type[Metric]] = {_snake_case(name): cls for name, cls in CLASSES.items()}
+
 
 def accuracy_for(y_true: Tensor, y_pred: Tensor) -> Callable[..., Metric]:
     """The accuracy metric class Keras picks for these shapes (see the module docs).
@@ -244,9 +279,11 @@ def get(identifier: Any, y_true: Tensor, y_pred: Tensor) -> Metric:
             return MeanMetricWrapper(ACCURACIES[name], identifier, "up")
         if name in ERRORS:
             return MeanMetricWrapper(ERRORS[name], identifier)
-        if name in CLASSES:
-            return CLASSES[name]()
-        allowed = ["accuracy", "acc", *sorted(ACCURACIES), *sorted(ERRORS), *sorted(losses.ALIASES), *sorted(CLASSES)]
+        if name in CLASSES or name in SNAKE_CASE:
+            metric = (CLASSES.get(name) or SNAKE_CASE[name])()
+            metric.name = identifier  # Keras's compile names a metric given by string after the string
+            return metric
+        allowed = ["accuracy", "acc", *sorted(ACCURACIES), *sorted(ERRORS), *sorted(losses.ALIASES), *sorted(CLASSES), *sorted(SNAKE_CASE)]
         raise ValueError(f"Unknown metric {identifier!r}. Allowed names: {', '.join(allowed)}; or pass a callable (y_true, y_pred) -> values.")
     if callable(identifier):
         return MeanMetricWrapper(identifier, getattr(identifier, "__name__", type(identifier).__name__))
