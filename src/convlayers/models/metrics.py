@@ -22,12 +22,12 @@ functions below, and the loss names of :mod:`convlayers.models.losses` (``"mae"`
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
+from ..layers.base import snake_case
 from . import losses
 
 
@@ -186,20 +186,6 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name, "up")
 
 
-class MeanAbsoluteError(MeanMetricWrapper):
-    """Keras ``MeanAbsoluteError`` metric."""
-
-    def __init__(self, name: str = "mean_absolute_error") -> None:
-        super().__init__(losses.mean_absolute_error, name)
-
-
-class MeanSquaredError(MeanMetricWrapper):
-    """Keras ``MeanSquaredError`` metric."""
-
-    def __init__(self, name: str = "mean_squared_error") -> None:
-        super().__init__(losses.mean_squared_error, name)
-
-
 ACCURACIES: dict[str, Callable[..., Tensor]] = {
     fn.__name__: fn
     for fn in (
@@ -212,7 +198,7 @@ ACCURACIES: dict[str, Callable[..., Tensor]] = {
 ERRORS = {name: fn for name, fn in losses.FUNCTIONS.items() if name != "cosine_similarity"}
 CLASSES: dict[str, type[Metric]] = {
     cls.__name__: cls
-    for cls in (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError)
+    for cls in (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy)
 }
 
 # Keras's other metric classes live in their own modules, built on Metric above.
@@ -229,25 +215,12 @@ from .mean_metrics import (  # noqa: E402
 )
 from . import confusion_metrics, f_score_metrics, iou_metrics, mean_metrics  # noqa: E402
 
-# mean_metrics' MeanAbsoluteError and MeanSquaredError (imported above) replace this module's
-# first versions: the same numbers, with Keras's get_config.
-
 for _module in (mean_metrics, confusion_metrics, f_score_metrics, iou_metrics):
     CLASSES.update(_module.CLASSES)
 
 
-def _snake_case(name: str) -> str:
-    """Keras's ``to_snake_case`` of a class name (``"TopKCategoricalAccuracy"`` -> ``"top_k_categorical_accuracy"``).
-
-    >>> _snake_case("AUC"), _snake_case("MeanIoU")
-    ('auc', 'mean_io_u')
-    """
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 # Keras's `metrics.get` also takes each class's snake-case name ("precision", "auc", "r2_score").
-SNAKE_CASE: dict[str, type[Metric]] = {_snake_case(name): cls for name, cls in CLASSES.items()}
+SNAKE_CASE: dict[str, type[Metric]] = {snake_case(name): cls for name, cls in CLASSES.items()}
 
 
 def accuracy_for(y_true: Tensor, y_pred: Tensor) -> Callable[..., Metric]:
