@@ -68,7 +68,7 @@ class RandomRotation(AffineAugmentation):
 
     >>> import torch
     >>> x = torch.arange(9.0).reshape(1, 3, 3, 1)
-    >>> RandomRotation((0.25, 0.25))(x)[0, :, :, 0].tolist()  # a quarter turn
+    >>> RandomRotation((0.25, 0.25), interpolation="nearest")(x)[0, :, :, 0].tolist()  # a quarter turn
     [[2.0, 5.0, 8.0], [1.0, 4.0, 7.0], [0.0, 3.0, 6.0]]
     """
 
@@ -104,8 +104,8 @@ class RandomZoom(AffineAugmentation):
 
     >>> import torch
     >>> x = torch.arange(5.0).reshape(1, 1, 5, 1)
-    >>> RandomZoom(0, (-0.5, -0.5), interpolation="nearest")(x).flatten().tolist()  # twice as large
-    [1.0, 2.0, 2.0, 2.0, 3.0]
+    >>> RandomZoom(0, (-0.5, -0.5), interpolation="nearest")(x).flatten().tolist()  # twice as wide; halves round away from 0
+    [1.0, 2.0, 2.0, 3.0, 3.0]
     """
 
     def __init__(self, height_factor: Any, width_factor: Any = None, fill_mode: str = "reflect",

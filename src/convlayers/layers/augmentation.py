@@ -27,10 +27,10 @@ class RandomFlip(RandomImageLayer):
     Input ``(batch, rows, cols, channels)`` or one image; the output has the same shape.
 
     >>> import torch
-    >>> layer = RandomFlip("horizontal", seed=3)
-    >>> y = layer(torch.arange(8.0).reshape(4, 1, 2, 1))  # training mode: some images flipped
+    >>> layer = RandomFlip("horizontal", seed=1)
+    >>> y = layer(torch.arange(8.0).reshape(4, 1, 2, 1))  # training mode: four 1 x 2 images, some flipped
     >>> y.flatten().tolist()
-    [1.0, 0.0, 2.0, 3.0, 5.0, 4.0, 6.0, 7.0]
+    [0.0, 1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 7.0]
     >>> layer.eval()(torch.ones(1, 2, 2, 1)).shape  # inference: the identity
     torch.Size([1, 2, 2, 1])
     """

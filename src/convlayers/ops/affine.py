@@ -55,7 +55,7 @@ def affine_transform(
     >>> affine_transform(x, shift, fill_mode="constant").flatten().tolist()
     [0.0, 0.0, 0.5, 1.5]
     >>> affine_transform(x, shift, fill_mode="wrap", interpolation="nearest").flatten().tolist()
-    [2.0, 0.0, 1.0, 2.0]
+    [2.0, 3.0, 1.0, 2.0]
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"affine_transform: `interpolation` must be one of {INTERPOLATIONS}. Received: {interpolation!r}.")
