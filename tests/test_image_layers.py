@@ -343,3 +343,29 @@ def test_a_sequential_with_augmentation_saves_to_keras_files(tmp_path):
         model.save(tmp_path / path)
         loaded = cl.load_model(tmp_path / path)
         np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("file", ["time_distributed.keras", "time_distributed.h5"])
+def test_keras_saved_time_distributed_models_load(file):
+    model = cl.load_model(FIXTURES / file)
+    assert [type(layer.layer).__name__ for layer in model] == ["Conv2D", "Flatten", "Dense"]
+    x = ARRAYS["time-distributed-model/x"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), ARRAYS["time-distributed-model/y"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("path", ["m.keras", "m.h5"])
+def test_time_distributed_models_save_where_keras_keeps_their_weights(tmp_path, path):
+    model = cl.Sequential([cl.Input((3, 6, 6, 2)), cl.TimeDistributed(cl.Conv2D(2, 3)), cl.TimeDistributed(cl.Flatten()),
+                           cl.TimeDistributed(cl.Dense(2))])
+    model.save(tmp_path / path)
+    if path.endswith(".keras"):
+        import io
+        import zipfile
+
+        import h5py
+
+        with h5py.File(io.BytesIO(zipfile.ZipFile(tmp_path / path).read("model.weights.h5"))) as f:
+            assert f["layers/time_distributed/layer/vars/0"].shape == (3, 3, 2, 2)
+            assert f["layers/time_distributed_2/layer/vars/1"].shape == (2,)
+    x = np.random.default_rng(1).standard_normal((2, 3, 6, 6, 2)).astype("float32")
+    np.testing.assert_array_equal(cl.load_model(tmp_path / path).predict(x, verbose=0), model.predict(x, verbose=0))
