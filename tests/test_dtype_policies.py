@@ -96,6 +96,25 @@ KINDS.update({
     "Identity": (lambda **kw: cl.Identity(**kw), 2),
     "ActivityRegularization": (lambda **kw: cl.ActivityRegularization(l1=0.1, **kw), 2),
 })
+# Image layers, adaptive pooling and wrappers (tests in eval mode: the augmentations are the identity).
+KINDS.update({
+    "RandomFlip": (lambda **kw: cl.RandomFlip(**kw), 2),
+    "RandomRotation": (lambda **kw: cl.RandomRotation(0.1, **kw), 2),
+    "RandomZoom": (lambda **kw: cl.RandomZoom(0.2, **kw), 2),
+    "RandomTranslation": (lambda **kw: cl.RandomTranslation(0.1, 0.1, **kw), 2),
+    "RandomCrop": (lambda **kw: cl.RandomCrop(4, 5, **kw), 2),
+    "RandomContrast": (lambda **kw: cl.RandomContrast(0.3, **kw), 2),
+    "RandomBrightness": (lambda **kw: cl.RandomBrightness(0.3, **kw), 2),
+    "CenterCrop": (lambda **kw: cl.CenterCrop(4, 5, **kw), 2),
+    "AdaptiveAveragePooling1D": (lambda **kw: cl.AdaptiveAveragePooling1D(3, **kw), 1),
+    "AdaptiveAveragePooling2D": (lambda **kw: cl.AdaptiveAveragePooling2D((4, 3), **kw), 2),
+    "AdaptiveAveragePooling3D": (lambda **kw: cl.AdaptiveAveragePooling3D(3, **kw), 3),
+    "AdaptiveMaxPooling1D": (lambda **kw: cl.AdaptiveMaxPooling1D(4, **kw), 1),
+    "AdaptiveMaxPooling2D": (lambda **kw: cl.AdaptiveMaxPooling2D((2, 4), **kw), 2),
+    "AdaptiveMaxPooling3D": (lambda **kw: cl.AdaptiveMaxPooling3D(2, **kw), 3),
+    "TimeDistributed": (lambda **kw: cl.TimeDistributed(cl.Conv1D(2, 3, **kw), **kw), 2),
+    "Lambda": (lambda **kw: cl.Lambda(lambda t: torch.tanh(t) * 2, **kw), 2),
+})
 #: They move data and never change it, so they keep their input's dtype under every policy (blocks.py).
 KEEP_INPUT_DTYPE = {"SpaceToDepth", "SpaceToBatch"}
 

@@ -293,6 +293,9 @@ def _translated_entry(index: int, entry: Any, model: str | None) -> dict[str, An
     reason = unknown_class_reason(class_name, entry)
     if reason is not None:
         raise ValueError(f"{where}: {reason}.")
+    if class_name == "TimeDistributed" and isinstance(config.get("layer"), dict):
+        # A wrapper's inner layer is an entry of its own: translated (or refused) as one.
+        config = {**config, "layer": _translated_entry(0, config["layer"], where)}
     try:
         return {**entry, "config": translate_layer_config(lookup_name(class_name, entry.get("registered_name")), config)}
     except ValueError as error:

@@ -33,6 +33,7 @@ from ..layers import (
 from ..layers.conv import Conv
 from ..layers.keras_companions import BUILT_AT_INIT as COMPANIONS_BUILT_AT_INIT, CLASS_NAMES as COMPANION_CLASSES
 from ..layers.window import WindowLayer
+from ..layers.image_classes import CLASS_NAMES as IMAGE_CLASSES
 from ..layers import InputLayer
 from ..models import Model, Sequential
 from ..models import losses, optimizers
@@ -51,6 +52,7 @@ KERAS_LAYER_CLASSES = frozenset(
     + ["BatchNormalization", "Dense", "Dropout", "Activation", "Flatten", "Reshape"]
     + COMPANION_CLASSES
     + ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
+    + IMAGE_CLASSES
 )
 
 #: Keras 3.15's activation names (``../shared/reference/keras.md`` §3.3); others are convlayers' own.

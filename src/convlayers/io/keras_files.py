@@ -31,7 +31,7 @@ from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
 from .keras_config import model_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, read_keras3_layers, read_legacy_layers
-from .keras_layout import is_model, keras3_paths, leaf_layers, legacy_weight_order, weight_count
+from .keras_layout import is_model, keras3_paths, leaf_layers, legacy_weight_order, own_leaves, weight_count
 from .legacy import (
     check_backend_matches,
     check_theano_layers,
@@ -324,12 +324,12 @@ def _match_in_order(model: Any, saved: list[SavedLayer]) -> Plan:
                 f"for it at {entry.where}. Nothing was loaded."
             )
         if len(order) != len(entry.weights):  # a single layer: counted with names by _read_checked
-            plan.append((positions[id(layer)], entry))
+            plan.append((positions[id(own_leaves(layer)[0])], entry))
             continue
         per_leaf: dict[int, dict[int, tuple[str, Any]]] = {}
         for (leaf, index), weight in zip(order, entry.weights):
             per_leaf.setdefault(id(leaf), {})[index] = weight
-        for leaf in leaf_layers(layer) if is_model(layer) else [layer]:
+        for leaf in own_leaves(layer):
             if id(leaf) in per_leaf:
                 weights = [per_leaf[id(leaf)][index] for index in sorted(per_leaf[id(leaf)])]
                 plan.append((positions[id(leaf)], SavedLayer(entry.where, weights)))

@@ -66,8 +66,10 @@ def read_keras3_layers(index: Hdf5Index) -> dict[str, SavedLayer]:
     pending = ["/layers"]
     while pending:
         layers = pending.pop(0)
-        for key in index.members[layers]:
-            group = join(layers, key)
+        keys = [join(layers, key) for key in index.members[layers]]
+        # A wrapper (TimeDistributed) keeps its inner layer's variables at `<group>/layer/vars`.
+        groups = [g for key in keys for g in (key, join(key, "layer")) if g == key or index.is_group(join(g, "vars"))]
+        for group in groups:
             variables = join(group, "vars")
             for path in (group, variables, join(group, "layers")):
                 if path in index.unreadable:

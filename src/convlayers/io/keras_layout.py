@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..layers import Layer
+from ..layers import Layer, TimeDistributed
 from ..models import Model, Sequential
 from .keras_h5 import keras3_weight_keys
 
@@ -68,6 +68,8 @@ def keras3_paths(model: Any, prefix: str = "") -> Iterator[tuple[str, Layer]]:
         path = f"{prefix}layers/{key}"
         if is_model(layer):
             yield from keras3_paths(layer, f"{path}/")
+        elif isinstance(layer, TimeDistributed):
+            yield f"{path}/layer", layer.layer  # Keras 3 keeps a wrapper's weights with its inner layer
         else:
             yield path, layer
 
@@ -75,6 +77,19 @@ def keras3_paths(model: Any, prefix: str = "") -> Iterator[tuple[str, Layer]]:
 def leaf_layers(model: Any) -> list[Layer]:
     """The leaf layers of ``model`` (a layer inside nested models too), each once, in Keras's weight order."""
     return [layer for _, layer in keras3_paths(model)]
+
+
+def own_leaves(layer: Any) -> list[Layer]:
+    """The leaf layers holding ``layer``'s weights: a model's leaves, a wrapper's inner layer, or the layer itself.
+
+    >>> import convlayers
+    >>> inner = convlayers.Dense(2)
+    >>> own_leaves(convlayers.TimeDistributed(inner)) == [inner]
+    True
+    """
+    if is_model(layer):
+        return leaf_layers(layer)
+    return [layer.layer if isinstance(layer, TimeDistributed) else layer]
 
 
 def weight_count(layer: Any) -> int:
@@ -90,7 +105,7 @@ def legacy_weight_order(layer: Any) -> list[tuple[Layer, int]]:
     Keras lists a layer's (or nested model's) trainable weights first, then the others,
     each part in leaf order; a frozen layer's weights are all "others".
     """
-    leaves = leaf_layers(layer) if is_model(layer) else [layer]
+    leaves = own_leaves(layer)
     frozen = not getattr(layer, "trainable", True)
     pairs = [
         (leaf, index, record.trainable and leaf.trainable and not frozen)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..layers import TimeDistributed
 from ..models import Sequential
 from ..models.functional import Functional
 from .atomic import writable_target, write_atomically
@@ -139,6 +140,9 @@ def _write_layers(f: Any, model: Any, prefix: str) -> None:
         if is_model(layer):
             _write_layers(f, layer, f"{prefix}layers/{key}/")
             continue
+        if isinstance(layer, TimeDistributed):  # Keras 3 keeps a wrapper's weights with its inner layer
+            variables = f.create_group(f"{prefix}layers/{key}/layer/vars")
+            variables.attrs["name"] = layer.layer.name
         for index, array in enumerate(layer.get_weights()):
             variables[str(index)] = array
 

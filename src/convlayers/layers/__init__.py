@@ -247,3 +247,37 @@ __all__ += [
     "SpatialDropout3D",
     "UnitNormalization",
 ]
+
+# Image augmentation and cropping, adaptive pooling, TimeDistributed and Lambda (Keras 3).
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from .affine_augmentation import RandomRotation, RandomTranslation, RandomZoom
+from .augmentation import RandomBrightness, RandomContrast, RandomFlip
+from .image_crops import CenterCrop, RandomCrop
+from .lambda_layer import Lambda
+from .time_distributed import TimeDistributed
+
+__all__ += [
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "CenterCrop",
+    "Lambda",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+    "TimeDistributed",
+]
