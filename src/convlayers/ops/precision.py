@@ -74,18 +74,18 @@ def _ieee() -> list[tuple[str, str, str]]:
     'tf32'
     """
     undo = []
-    for backend, op in _KEYS:
-        value = _get(backend, op)
+    for library, op in _KEYS:
+        value = _get(library, op)
         if value != "ieee":  # the root, or a key holding a value of its own (an inheriting one says 'ieee' by now)
-            _set(backend, op, "ieee")
-            undo.append((backend, op, value))
+            _set(library, op, "ieee")
+            undo.append((library, op, value))
     return undo
 
 
 def _restore(undo: list[tuple[str, str, str]]) -> None:
     """Write back what :func:`_ieee` changed, the last change first."""
-    for backend, op, value in reversed(undo):
-        _set(backend, op, value)
+    for library, op, value in reversed(undo):
+        _set(library, op, value)
 
 
 def enter() -> None:
