@@ -31,7 +31,7 @@ from typing import Any, Iterator
 import torch
 
 from .. import arrays
-from . import compiled, data, losses, nest, optimizers, sample_weights, sources
+from . import compiled, compiled_steps, data, losses, nest, optimizers, sample_weights, sources
 from . import metrics as metrics_module  # `compile` has an argument named `metrics`
 from .callbacks import Callback, CallbackList, History, Logs
 from .progress import ProgressBar, format_logs, new_bar, normalize_verbose
@@ -60,6 +60,8 @@ class Trainer:
     stop_training = False
     stop_evaluating = False
     stop_predicting = False
+    #: Whether the steps run through ``torch.compile`` (``compile(jit_compile=True)``).
+    jit_compile = False
     optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built (a Keras one: by compile)
     loss: Any = None
     history: History | None = None
@@ -77,6 +79,7 @@ class Trainer:
         loss_weights: Any = None,
         metrics: Any = None,
         weighted_metrics: Any = None,
+        jit_compile: Any = "auto",
     ) -> None:
         """Choose the optimizer, loss and metrics for :meth:`fit` and :meth:`evaluate` (Keras's argument order).
 
@@ -96,8 +99,13 @@ class Trainer:
                 from the shapes), :class:`~convlayers.models.metrics.Metric` objects or callables;
                 for several outputs, a list or dict of those by output. They ignore sample weights.
             weighted_metrics: like ``metrics``, weighted by ``sample_weight``/``class_weight``.
+            jit_compile: ``True`` runs the training, test and prediction steps through
+                ``torch.compile`` (:mod:`~convlayers.models.compiled_steps`: same numbers, the
+                first compiled steps slow); ``False`` or ``"auto"`` (Keras's default, eager on
+                torch as in Keras 3) runs them eagerly. ``model.jit_compile`` from now on.
         """
         owner = self._owner("compile")
+        jit = compiled_steps.resolve(jit_compile, owner)
         metric_setup = compiled.CompiledMetrics(metrics, weighted_metrics, owner)
         loss_setup = None if loss is None else compiled.CompiledLoss(loss, loss_weights, owner)
         for identifier in compiled.spec_leaves(loss):
@@ -118,6 +126,8 @@ class Trainer:
         else:  # a Keras optimizer is model.optimizer at once, as in Keras; fit builds it
             self.optimizer = self._optimizer_spec if isinstance(self._optimizer_spec, optimizers.Optimizer) else None
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
+        self.jit_compile = jit
+        compiled_steps.forget(self)  # graphs of the old loss would guard on it, and recompile
         self.compiled = True
 
     @property
@@ -184,9 +194,13 @@ class Trainer:
         terms = [term for layer in self.layers for term in layer.losses]
         return sum(terms[1:], terms[0]) if terms else None
 
-    def _loss_on(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[torch.Tensor, _Step]:
-        """The total loss of one batch (regularization included), and the batch as the metrics need it."""
-        y_pred = self(x)
+    def _loss_on(self, x: Any, y: Any, sample_weight: Any, owner: str, forward: Any = None) -> tuple[torch.Tensor, _Step]:
+        """The total loss of one batch (regularization included), and the batch as the metrics need it.
+
+        ``forward`` runs the model (the model itself when ``None``; a ``DistributedDataParallel``
+        wrapper of it in a data-parallel ``fit``).
+        """
+        y_pred = (forward or self)(x)
         if self._outputs is None:
             # Keras resolves losses and metrics on the first batch.
             outputs = compiled.Outputs(y_pred, getattr(self, "output_names", None))
@@ -200,15 +214,16 @@ class Trainer:
             flat_weight = [sample_weight] * outputs.count  # one array serves every output
         else:
             flat_weight = outputs.match(sample_weight, "sample_weight", needed, owner)
-        loss = self._compiled_loss(flat_true, flat_pred, flat_weight, owner)
+        loss, values = self._compiled_loss.compute(flat_true, flat_pred, flat_weight, owner)
         if loss is None:
             loss = torch.zeros((), device=flat_pred[0].device)
         regularization = self._regularization()
         loss = loss if regularization is None else loss + regularization.to(loss.dtype)
-        return loss, _Step(len(nest.flatten(x)[0]), flat_true, flat_pred, flat_weight)
+        return loss, _Step(len(nest.flatten(x)[0]), flat_true, flat_pred, flat_weight, [v.detach() for v in values])
 
     def _update_metrics(self, loss: torch.Tensor, step: _Step, owner: str) -> None:
         self._loss_tracker.update_state(loss.detach(), weight=step.batch_size)
+        self._compiled_loss.track(step.loss_values, step.batch_size)
         if not self._compiled_metrics.built:
             # Made from the first batch, as Keras does: "accuracy" depends on its shapes.
             self._compiled_metrics.build(self._outputs, step.y_true, step.y_pred, owner)
@@ -236,10 +251,25 @@ class Trainer:
         policies = [self.dtype_policy] + [layer.dtype_policy for layer in self.layers]
         return any(policy.name == "mixed_float16" for policy in policies)
 
+    def _step_loss(self, kind: str, x: Any, y: Any, sample_weight: Any, owner: str, forward: Any = None) -> tuple[torch.Tensor, _Step]:
+        """:meth:`_loss_on`, compiled for a ``"train"`` or ``"test"`` step with ``jit_compile`` once the first batch resolved the losses."""
+        if not self.jit_compile or self._outputs is None:
+            return self._loss_on(x, y, sample_weight, owner, forward)
+        steps = compiled_steps.for_model(self, self._device())
+        steps.step_begin()
+        return getattr(steps, kind)(self, x, y, sample_weight, owner, forward)
+
+    def _predict_step(self, x: Any) -> Any:
+        if not self.jit_compile:
+            return self(x)
+        steps = compiled_steps.for_model(self, self._device())
+        steps.step_begin()
+        return steps.predict(self, x)
+
     def _train_step(self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None) -> None:
         owner = owner or self._owner("fit")
         self.optimizer.zero_grad(set_to_none=True)
-        loss, step = self._loss_on(x, y, sample_weight, owner)
+        loss, step = self._step_loss("train", x, y, sample_weight, owner)
         # A Keras optimizer's loss_scale_factor multiplies the loss; its step divides the gradients back.
         scaled = self.optimizer.scale_loss(loss) if isinstance(self.optimizer, optimizers.Optimizer) else loss
         if self.loss_scaler is None:
@@ -256,7 +286,7 @@ class Trainer:
         self._update_metrics(loss, step, owner)
 
     def _test_step(self, x: Any, y: Any, sample_weight: Any, owner: str) -> None:
-        loss, step = self._loss_on(x, y, sample_weight, owner)
+        loss, step = self._step_loss("test", x, y, sample_weight, owner)
         self._update_metrics(loss, step, owner)
 
     def _to_device(self, batch: tuple[Any, ...], owner: str) -> tuple[Any, ...]:
@@ -486,7 +516,7 @@ class Trainer:
                 hooks.on_predict_batch_begin(step, {})
                 (x_b,) = self._to_device(batch[:1], owner)
                 self._ensure_built(x_b)
-                structure = self(x_b)
+                structure = self._predict_step(x_b)
                 pieces.append([t.detach().cpu() for t in nest.flatten(structure)])
                 hooks.on_predict_batch_end(step, {"outputs": nest.pack_as(structure, [arrays.to_numpy(t) for t in pieces[-1]])})
                 progress.step()
@@ -572,13 +602,16 @@ class Trainer:
 
 
 class _Step:
-    """One batch as the metrics see it: its size, and targets, predictions and weights per output."""
+    """One batch as the metrics see it: its size, targets, predictions and weights per output, and each loss's value."""
 
-    def __init__(self, batch_size: int, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any]) -> None:
+    def __init__(
+        self, batch_size: int, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any], loss_values: list[torch.Tensor]
+    ) -> None:
         self.batch_size = batch_size
         self.y_true = y_true
         self.y_pred = y_pred
         self.sample_weight = sample_weight
+        self.loss_values = loss_values  # each compiled loss's unweighted value, for the `<output>_loss` logs
 
 
 def _unpack_validation(validation_data: Any, owner: str) -> tuple[Any, Any, Any]:
