@@ -25,6 +25,9 @@ dimension that serves every later size, so a step compiles at most three times (
 specialises a batch of exactly 1). Padding the last batch to the full size was the other
 way; it was not taken, as the padded rows would enter the loss, the metrics and the
 statistics of ``BatchNormalization`` unless every one of them were masked.
+A batch sliced from in-memory arrays is a view into them, at an offset that the symbolic
+graph would guard on too (offsets 0 and 1 specialised, like sizes); the compiled steps are
+given such batches as copies at offset 0 (:func:`unviewed`, a copy of one batch).
 Each model's steps are compiled from their own copies of the step functions: dynamo keeps
 its graphs and its recompile limit (8) per code object, and would otherwise share them with
 every other model trained in the process.
@@ -45,6 +48,8 @@ from typing import Any, Callable
 
 import torch
 
+from . import nest
+
 
 def resolve(jit_compile: Any, owner: str) -> bool:
     """Whether ``compile``'s ``jit_compile`` asks for compiled steps: ``True``, or ``False``/``"auto"`` (eager).
@@ -61,6 +66,16 @@ def resolve(jit_compile: Any, owner: str) -> bool:
     if isinstance(jit_compile, bool):
         return jit_compile
     raise ValueError(f"{owner}: `jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}.")
+
+
+def unviewed(structure: Any) -> Any:
+    """The tensors of a batch (a structure of them, ``None`` kept) with storage offset 0, copied where they are views at another.
+
+    >>> whole = torch.arange(6.0)
+    >>> [t.storage_offset() for t in unviewed([whole[:2], whole[2:]])]
+    [0, 0]
+    """
+    return nest.map_structure(lambda t: t.clone() if isinstance(t, torch.Tensor) and t.storage_offset() else t, structure)
 
 
 def _train_loss(model: Any, x: Any, y: Any, sample_weight: Any, owner: str, forward: Any) -> Any:

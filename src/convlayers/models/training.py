@@ -257,6 +257,7 @@ class Trainer:
             return self._loss_on(x, y, sample_weight, owner, forward)
         steps = compiled_steps.for_model(self, self._device())
         steps.step_begin()
+        x, y, sample_weight = compiled_steps.unviewed((x, y, sample_weight))
         return getattr(steps, kind)(self, x, y, sample_weight, owner, forward)
 
     def _predict_step(self, x: Any) -> Any:
@@ -264,7 +265,7 @@ class Trainer:
             return self(x)
         steps = compiled_steps.for_model(self, self._device())
         steps.step_begin()
-        return steps.predict(self, x)
+        return steps.predict(self, compiled_steps.unviewed(x))
 
     def _train_step(self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None) -> None:
         owner = owner or self._owner("fit")
