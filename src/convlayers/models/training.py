@@ -20,6 +20,10 @@ loop with Keras's conventions:
 - a ``mixed_float16`` model (its policy or any layer's) scales the loss as Keras's
   ``LossScaleOptimizer`` does (:func:`loss_scaler`): float16 gradients of small losses
   would underflow to zero;
+- ``compile(jit_compile=True)`` runs the steps through ``torch.compile``
+  (:mod:`~convlayers.models.compiled_steps`);
+- with a :class:`~convlayers.distribution.DataParallel` distribution set and several processes
+  (torchrun), ``fit`` trains data-parallel (:mod:`convlayers.distribution`);
 - ``fit``, ``evaluate`` and ``predict`` leave the model in the train/eval mode they found.
 """
 
@@ -30,7 +34,7 @@ from typing import Any, Iterator
 
 import torch
 
-from .. import arrays
+from .. import arrays, distribution
 from . import compiled, compiled_steps, data, losses, nest, optimizers, sample_weights, sources
 from . import metrics as metrics_module  # `compile` has an argument named `metrics`
 from .callbacks import Callback, CallbackList, History, Logs
@@ -267,12 +271,15 @@ class Trainer:
         steps.step_begin()
         return steps.predict(self, compiled_steps.unviewed(x))
 
-    def _train_step(self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None) -> None:
+    def _train_step(
+        self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None, parallel: distribution.ParallelFit | None = None
+    ) -> None:
         owner = owner or self._owner("fit")
         self.optimizer.zero_grad(set_to_none=True)
-        loss, step = self._step_loss("train", x, y, sample_weight, owner)
+        loss, step = self._step_loss("train", x, y, sample_weight, owner, parallel.forward() if parallel else None)
+        objective = parallel.scaled(loss) if parallel else loss  # this process's share of the global batch
         # A Keras optimizer's loss_scale_factor multiplies the loss; its step divides the gradients back.
-        scaled = self.optimizer.scale_loss(loss) if isinstance(self.optimizer, optimizers.Optimizer) else loss
+        scaled = self.optimizer.scale_loss(objective) if isinstance(self.optimizer, optimizers.Optimizer) else objective
         if self.loss_scaler is None:
             scaled.backward()
             self.optimizer.step()
@@ -284,6 +291,8 @@ class Trainer:
             self.loss_scaler.update()
         for layer in self.layers:
             layer.apply_constraints()
+        if parallel:
+            loss, step = parallel.gathered(loss, step)  # the logs are the global batch's
         self._update_metrics(loss, step, owner)
 
     def _test_step(self, x: Any, y: Any, sample_weight: Any, owner: str) -> None:
@@ -328,8 +337,9 @@ class Trainer:
                 for several inputs or outputs), or ``x`` alone as a ``torch.utils.data.Dataset``,
                 ``DataLoader`` or a generator of ``(x, y[, sample_weight])`` batches
                 (:mod:`~convlayers.models.sources`).
-            batch_size: samples per step for arrays and Datasets (32 when ``None``); ``None``
-                for a DataLoader or a generator, which batch themselves.
+            batch_size: samples per step for arrays and Datasets (32 when ``None``; the global
+                batch, split among the processes, in a data-parallel fit); ``None`` for a
+                DataLoader or a generator, which batch themselves.
             epochs: the index of the last epoch (training runs ``initial_epoch..epochs-1``).
             verbose: ``"auto"``/1 a progress bar per epoch, 2 a line per epoch, 0 silent.
             callbacks: :class:`~convlayers.models.callbacks.Callback` objects; validation
@@ -390,6 +400,11 @@ class Trainer:
                 validation_steps,
             )
 
+        # Data parallel (convlayers.distribution): process 0 alone shows progress and saves.
+        parallel = distribution.parallel_fit(self)
+        given = list(callbacks or [])
+        if parallel:
+            verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(given)
         history = History()
         extra = [history] + ([ProgressBar(verbose)] if verbose else [])
         params = {"epochs": epochs, "steps": train.num_batches, "verbose": verbose}
@@ -400,6 +415,8 @@ class Trainer:
         hooks.on_train_begin({})
         # BackupAndRestore sets where a resumed run starts, as Keras's callback does (for this run only).
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
+        if parallel:
+            initial_epoch = parallel.start(initial_epoch, given)
         with _mode_kept(self):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
@@ -410,7 +427,9 @@ class Trainer:
                     hooks.on_train_batch_begin(step, {})
                     x_b, y_b, weight_b = self._to_device(batch, owner)
                     self._prepare_training(x_b)
-                    self._train_step(x_b, y_b, weight_b, owner)
+                    if parallel:
+                        x_b, y_b, weight_b = parallel.slice((x_b, y_b, weight_b))
+                    self._train_step(x_b, y_b, weight_b, owner, parallel)
                     logs = self._logs()
                     hooks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -425,6 +444,8 @@ class Trainer:
                     break
         if isinstance(self.optimizer, optimizers.Optimizer) and epochs > 0:
             self.optimizer.finalize_variable_values()  # with use_ema, the weights become their average (Keras)
+        if parallel:
+            parallel.finish()
         hooks.on_train_end(training_logs)
         return history
 
