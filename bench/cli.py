@@ -55,6 +55,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "(default cpu); on cuda, CUDA events time each call and float32 runs in full float32")
     p.add_argument("--batch", type=_positive_int, help="batch size of every workload (default: each workload's own)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fit", action="store_true", help="only the whole-model table: the demo's CNN trained with fit, eager, "
+                   "jit_compile and the Keras 3 peers (bench/fit.py)")
+    p.add_argument("--fit-batches", default="32,256", help="batch sizes of --fit (default 32,256)")
+    p.add_argument("--fit-warm", type=int, default=2, help="--fit: epochs before the timed ones (default 2)")
+    p.add_argument("--fit-timed", type=int, default=3, help="--fit: timed epochs (default 3)")
     p.add_argument("--out", default=str(RESULTS), help="where to save the JSON and Markdown (default bench/results)")
     return p.parse_args(argv)
 
@@ -169,6 +174,10 @@ def progress(item: dict, modes: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.fit:
+        from . import fit
+
+        return fit.main(args)
     args.modes = [m for m in args.modes.split(",") if m]
     workloads = with_batch(select(args.filter), args.batch)
     if not workloads:

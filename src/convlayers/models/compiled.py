@@ -183,8 +183,19 @@ class CompiledLoss:
         return _per_output(weights, outputs, "loss_weights", owner)
 
     def __call__(self, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any], owner: str) -> torch.Tensor:
-        total = None
-        for position, (index, loss, weight, name) in enumerate(self.entries):
+        total, values = self.compute(y_true, y_pred, sample_weight, owner)
+        self.track(values, len(y_pred[0]))
+        return total
+
+    def compute(
+        self, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any], owner: str
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """The weighted total and each loss's unweighted value, without touching the trackers.
+
+        Pure tensor work, so ``torch.compile`` traces it whole (a tracker update reads a float).
+        """
+        total, values = None, []
+        for index, loss, weight, name in self.entries:
             if y_true[index] is None:
                 what = f"output {name!r}" if self.named_outputs else f"the loss {name!r}"
                 raise ValueError(f"{owner}: no target for {what}; pass `y` (or yield (x, y) batches).")
@@ -199,12 +210,16 @@ class CompiledLoss:
                 value = loss(*arguments)
             except ValueError as error:
                 raise ValueError(f"{owner}: {error}") from None
-            if self.trackers:
-                self.trackers[position].update_state(value.detach(), weight=len(prediction))
+            values.append(value)
             if weight is not None:
                 value = value * weight
             total = value if total is None else total + value
-        return total
+        return total, values
+
+    def track(self, values: list[torch.Tensor], batch_size: int) -> None:
+        """Add a batch's per-loss values (from :meth:`compute`) to the ``<name>_loss`` trackers."""
+        for tracker, value in zip(self.trackers, values):
+            tracker.update_state(value.detach(), weight=batch_size)
 
     def reset(self) -> None:
         for tracker in self.trackers:

@@ -20,6 +20,10 @@ loop with Keras's conventions:
 - a ``mixed_float16`` model (its policy or any layer's) scales the loss as Keras's
   ``LossScaleOptimizer`` does (:func:`loss_scaler`): float16 gradients of small losses
   would underflow to zero;
+- ``compile(jit_compile=True)`` runs the steps through ``torch.compile``
+  (:mod:`~convlayers.models.compiled_steps`);
+- with a :class:`~convlayers.distribution.DataParallel` distribution set and several processes
+  (torchrun), ``fit`` trains data-parallel (:mod:`convlayers.distribution`);
 - ``fit``, ``evaluate`` and ``predict`` leave the model in the train/eval mode they found.
 """
 
@@ -30,8 +34,8 @@ from typing import Any, Iterator
 
 import torch
 
-from .. import arrays
-from . import compiled, data, losses, nest, optimizers, sample_weights, sources
+from .. import arrays, distribution
+from . import compiled, compiled_steps, data, losses, nest, optimizers, sample_weights, sources
 from . import metrics as metrics_module  # `compile` has an argument named `metrics`
 from .callbacks import Callback, CallbackList, History, Logs
 from .progress import ProgressBar, format_logs, new_bar, normalize_verbose
@@ -60,6 +64,8 @@ class Trainer:
     stop_training = False
     stop_evaluating = False
     stop_predicting = False
+    #: Whether the steps run through ``torch.compile`` (``compile(jit_compile=True)``).
+    jit_compile = False
     optimizer: torch.optim.Optimizer | None = None  # made by compile, or by fit once built (a Keras one: by compile)
     loss: Any = None
     history: History | None = None
@@ -77,6 +83,7 @@ class Trainer:
         loss_weights: Any = None,
         metrics: Any = None,
         weighted_metrics: Any = None,
+        jit_compile: Any = "auto",
     ) -> None:
         """Choose the optimizer, loss and metrics for :meth:`fit` and :meth:`evaluate` (Keras's argument order).
 
@@ -96,8 +103,13 @@ class Trainer:
                 from the shapes), :class:`~convlayers.models.metrics.Metric` objects or callables;
                 for several outputs, a list or dict of those by output. They ignore sample weights.
             weighted_metrics: like ``metrics``, weighted by ``sample_weight``/``class_weight``.
+            jit_compile: ``True`` runs the training, test and prediction steps through
+                ``torch.compile`` (:mod:`~convlayers.models.compiled_steps`: same numbers, the
+                first compiled steps slow); ``False`` or ``"auto"`` (Keras's default, eager on
+                torch as in Keras 3) runs them eagerly. ``model.jit_compile`` from now on.
         """
         owner = self._owner("compile")
+        jit = compiled_steps.resolve(jit_compile, owner)
         metric_setup = compiled.CompiledMetrics(metrics, weighted_metrics, owner)
         loss_setup = None if loss is None else compiled.CompiledLoss(loss, loss_weights, owner)
         for identifier in compiled.spec_leaves(loss):
@@ -118,6 +130,8 @@ class Trainer:
         else:  # a Keras optimizer is model.optimizer at once, as in Keras; fit builds it
             self.optimizer = self._optimizer_spec if isinstance(self._optimizer_spec, optimizers.Optimizer) else None
         self.loss_scaler = None  # a new optimizer starts from Keras's initial scale
+        self.jit_compile = jit
+        compiled_steps.forget(self)  # graphs of the old loss would guard on it, and recompile
         self.compiled = True
 
     def uncompile(self) -> None:
@@ -132,6 +146,7 @@ class Trainer:
         self.optimizer = None
         self.loss_scaler = None
         object.__setattr__(self, "loss", None)
+        compiled_steps.forget(self)
 
     @property
     def compile_arguments(self) -> dict[str, Any]:
@@ -197,9 +212,13 @@ class Trainer:
         terms = [term for layer in self.layers for term in layer.losses]
         return sum(terms[1:], terms[0]) if terms else None
 
-    def _loss_on(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[torch.Tensor, _Step]:
-        """The total loss of one batch (regularization included), and the batch as the metrics need it."""
-        y_pred = self(x)
+    def _loss_on(self, x: Any, y: Any, sample_weight: Any, owner: str, forward: Any = None) -> tuple[torch.Tensor, _Step]:
+        """The total loss of one batch (regularization included), and the batch as the metrics need it.
+
+        ``forward`` runs the model (the model itself when ``None``; a ``DistributedDataParallel``
+        wrapper of it in a data-parallel ``fit``).
+        """
+        y_pred = (forward or self)(x)
         if self._outputs is None:
             # Keras resolves losses and metrics on the first batch.
             outputs = compiled.Outputs(y_pred, getattr(self, "output_names", None))
@@ -213,15 +232,16 @@ class Trainer:
             flat_weight = [sample_weight] * outputs.count  # one array serves every output
         else:
             flat_weight = outputs.match(sample_weight, "sample_weight", needed, owner)
-        loss = self._compiled_loss(flat_true, flat_pred, flat_weight, owner)
+        loss, values = self._compiled_loss.compute(flat_true, flat_pred, flat_weight, owner)
         if loss is None:
             loss = torch.zeros((), device=flat_pred[0].device)
         regularization = self._regularization()
         loss = loss if regularization is None else loss + regularization.to(loss.dtype)
-        return loss, _Step(len(nest.flatten(x)[0]), flat_true, flat_pred, flat_weight)
+        return loss, _Step(len(nest.flatten(x)[0]), flat_true, flat_pred, flat_weight, [v.detach() for v in values])
 
     def _update_metrics(self, loss: torch.Tensor, step: _Step, owner: str) -> None:
         self._loss_tracker.update_state(loss.detach(), weight=step.batch_size)
+        self._compiled_loss.track(step.loss_values, step.batch_size)
         if not self._compiled_metrics.built:
             # Made from the first batch, as Keras does: "accuracy" depends on its shapes.
             self._compiled_metrics.build(self._outputs, step.y_true, step.y_pred, owner)
@@ -249,12 +269,31 @@ class Trainer:
         policies = [self.dtype_policy] + [layer.dtype_policy for layer in self.layers]
         return any(policy.name == "mixed_float16" for policy in policies)
 
-    def _train_step(self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None) -> None:
+    def _step_loss(self, kind: str, x: Any, y: Any, sample_weight: Any, owner: str, forward: Any = None) -> tuple[torch.Tensor, _Step]:
+        """:meth:`_loss_on`, compiled for a ``"train"`` or ``"test"`` step with ``jit_compile`` once the first batch resolved the losses."""
+        if not self.jit_compile or self._outputs is None:
+            return self._loss_on(x, y, sample_weight, owner, forward)
+        steps = compiled_steps.for_model(self, self._device())
+        steps.step_begin()
+        x, y, sample_weight = compiled_steps.unviewed((x, y, sample_weight))
+        return getattr(steps, kind)(self, x, y, sample_weight, owner, forward)
+
+    def _predict_step(self, x: Any) -> Any:
+        if not self.jit_compile:
+            return self(x)
+        steps = compiled_steps.for_model(self, self._device())
+        steps.step_begin()
+        return steps.predict(self, compiled_steps.unviewed(x))
+
+    def _train_step(
+        self, x: Any, y: Any, sample_weight: Any = None, owner: str | None = None, parallel: distribution.ParallelFit | None = None
+    ) -> None:
         owner = owner or self._owner("fit")
         self.optimizer.zero_grad(set_to_none=True)
-        loss, step = self._loss_on(x, y, sample_weight, owner)
+        loss, step = self._step_loss("train", x, y, sample_weight, owner, parallel.forward() if parallel else None)
+        objective = parallel.scaled(loss) if parallel else loss  # this process's share of the global batch
         # A Keras optimizer's loss_scale_factor multiplies the loss; its step divides the gradients back.
-        scaled = self.optimizer.scale_loss(loss) if isinstance(self.optimizer, optimizers.Optimizer) else loss
+        scaled = self.optimizer.scale_loss(objective) if isinstance(self.optimizer, optimizers.Optimizer) else objective
         if self.loss_scaler is None:
             scaled.backward()
             self.optimizer.step()
@@ -266,10 +305,12 @@ class Trainer:
             self.loss_scaler.update()
         for layer in self.layers:
             layer.apply_constraints()
+        if parallel:
+            loss, step = parallel.gathered(loss, step)  # the logs are the global batch's
         self._update_metrics(loss, step, owner)
 
     def _test_step(self, x: Any, y: Any, sample_weight: Any, owner: str) -> None:
-        loss, step = self._loss_on(x, y, sample_weight, owner)
+        loss, step = self._step_loss("test", x, y, sample_weight, owner)
         self._update_metrics(loss, step, owner)
 
     def _to_device(self, batch: tuple[Any, ...], owner: str) -> tuple[Any, ...]:
@@ -310,8 +351,9 @@ class Trainer:
                 for several inputs or outputs), or ``x`` alone as a ``torch.utils.data.Dataset``,
                 ``DataLoader``, a ``PyDataset`` or a generator of ``(x, y[, sample_weight])`` batches
                 (:mod:`~convlayers.models.sources`).
-            batch_size: samples per step for arrays and Datasets (32 when ``None``); ``None``
-                for a DataLoader, a PyDataset or a generator, which batch themselves.
+            batch_size: samples per step for arrays and Datasets (32 when ``None``; the global
+                batch, split among the processes, in a data-parallel fit); ``None`` for a
+                DataLoader, a PyDataset or a generator, which batch themselves.
             epochs: the index of the last epoch (training runs ``initial_epoch..epochs-1``).
             verbose: ``"auto"``/1 a progress bar per epoch, 2 a line per epoch, 0 silent.
             callbacks: :class:`~convlayers.models.callbacks.Callback` objects; validation
@@ -372,6 +414,11 @@ class Trainer:
                 validation_steps,
             )
 
+        # Data parallel (convlayers.distribution): process 0 alone shows progress and saves.
+        parallel = distribution.parallel_fit(self)
+        given = list(callbacks or [])
+        if parallel:
+            verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(given)
         history = History()
         extra = [history] + ([ProgressBar(verbose)] if verbose else [])
         params = {"epochs": epochs, "steps": train.num_batches, "verbose": verbose}
@@ -382,6 +429,8 @@ class Trainer:
         hooks.on_train_begin({})
         # BackupAndRestore sets where a resumed run starts, as Keras's callback does (for this run only).
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
+        if parallel:
+            initial_epoch = parallel.start(initial_epoch, given)
         with _mode_kept(self):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
@@ -392,7 +441,9 @@ class Trainer:
                     hooks.on_train_batch_begin(step, {})
                     x_b, y_b, weight_b = self._to_device(batch, owner)
                     self._prepare_training(x_b)
-                    self._train_step(x_b, y_b, weight_b, owner)
+                    if parallel:
+                        x_b, y_b, weight_b = parallel.slice((x_b, y_b, weight_b))
+                    self._train_step(x_b, y_b, weight_b, owner, parallel)
                     logs = self._logs()
                     hooks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -407,6 +458,8 @@ class Trainer:
                     break
         if isinstance(self.optimizer, optimizers.Optimizer) and epochs > 0:
             self.optimizer.finalize_variable_values()  # with use_ema, the weights become their average (Keras)
+        if parallel:
+            parallel.finish()
         hooks.on_train_end(training_logs)
         return history
 
@@ -499,7 +552,7 @@ class Trainer:
                 hooks.on_predict_batch_begin(step, {})
                 (x_b,) = self._to_device(batch[:1], owner)
                 self._ensure_built(x_b)
-                structure = self(x_b)
+                structure = self._predict_step(x_b)
                 pieces.append([t.detach().cpu() for t in nest.flatten(structure)])
                 hooks.on_predict_batch_end(step, {"outputs": nest.pack_as(structure, [arrays.to_numpy(t) for t in pieces[-1]])})
                 progress.step()
@@ -585,13 +638,16 @@ class Trainer:
 
 
 class _Step:
-    """One batch as the metrics see it: its size, and targets, predictions and weights per output."""
+    """One batch as the metrics see it: its size, targets, predictions and weights per output, and each loss's value."""
 
-    def __init__(self, batch_size: int, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any]) -> None:
+    def __init__(
+        self, batch_size: int, y_true: list[Any], y_pred: list[torch.Tensor], sample_weight: list[Any], loss_values: list[torch.Tensor]
+    ) -> None:
         self.batch_size = batch_size
         self.y_true = y_true
         self.y_pred = y_pred
         self.sample_weight = sample_weight
+        self.loss_values = loss_values  # each compiled loss's unweighted value, for the `<output>_loss` logs
 
 
 def _unpack_validation(validation_data: Any, owner: str) -> tuple[Any, Any, Any]:
