@@ -7,7 +7,9 @@ Keras 1 wrote. The optimizer, loss, ``loss_weights``, ``metrics`` and
 ``weighted_metrics`` are rebuilt (by :func:`~convlayers.models.optimizers.deserialize`,
 :func:`~convlayers.models.losses.deserialize` and
 :func:`~convlayers.models.metrics.deserialize`); ``run_eagerly``, ``steps_per_execution``
-and ``jit_compile`` are Keras's execution choices, with no meaning over torch. The
+and ``jit_compile`` are Keras's execution choices, with no meaning over torch. As Keras's
+legacy loader does, an ``.h5`` file's metric names log as the functions they name
+(``"mae"`` as ``mean_absolute_error``), ``"accuracy"`` and ``"acc"`` apart. The
 optimizer's **state** (the slot variables a file may hold) is not restored: training goes
 on from a fresh optimizer with the file's settings.
 
@@ -42,16 +44,22 @@ def keras_compile_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
     ...                                      "loss": "mse", "loss_weights": 2, "metrics": ["mae"]})
     >>> arguments["optimizer"], arguments["loss"], arguments["loss_weights"], arguments["metrics"]
     (SGD(learning_rate=0.1, momentum=0.0, nesterov=False), 'mse', 2.0, ['mae'])
+    >>> keras_compile_arguments({"optimizer_config": {"class_name": "SGD", "config": {"lr": 0.1, "decay": 0.0}},
+    ...                          "loss": "mse", "metrics": ["acc", "mae"], "loss_weights": None})["metrics"]  # an .h5 file's
+    ['acc', 'mean_absolute_error']
     """
     optimizer = config.get("optimizer", config.get("optimizer_config"))
     if optimizer is None:
         raise ValueError("it names no optimizer (no `optimizer` or `optimizer_config`).")
+    # A legacy training_config (told by its `optimizer_config`): Keras turns its metric names into
+    # the functions they name, which log under the functions' names ("mae" logs as mean_absolute_error).
+    metric = _legacy_metric if "optimizer_config" in config else metrics.deserialize
     return {
         "optimizer": _optimizer(optimizer),
         "loss": _nested(losses.deserialize, config.get("loss")),
         "loss_weights": _floats(config.get("loss_weights")),
-        "metrics": _nested(metrics.deserialize, config.get("metrics")),
-        "weighted_metrics": _nested(metrics.deserialize, config.get("weighted_metrics")),
+        "metrics": _nested(metric, config.get("metrics")),
+        "weighted_metrics": _nested(metric, config.get("weighted_metrics")),
     }
 
 
@@ -106,6 +114,18 @@ def _optimizer(config: Any) -> optimizers.Optimizer:
     if not isinstance(optimizer, optimizers.Optimizer):
         raise ValueError(f"its optimizer {config.get('class_name')!r} is not a Keras optimizer.")
     return optimizer
+
+
+def _legacy_metric(config: Any) -> Any:
+    """A metric of a legacy ``training_config``: a name other than Keras's shape-dependent ones by its function's name."""
+    metric = metrics.deserialize(config)
+    if isinstance(metric, str) and metric not in _SHAPE_DEPENDENT:
+        return losses.ALIASES.get(metric, metric)
+    return metric
+
+
+#: Metric names Keras's legacy loader keeps as names: their kind depends on the data's shapes.
+_SHAPE_DEPENDENT = ("accuracy", "acc")
 
 
 def _nested(deserialize: Callable[[Any], Any], spec: Any) -> Any:
