@@ -77,10 +77,21 @@ def test_a_loaded_model_goes_on_training_with_its_optimizer():
 def test_compile_false_loads_uncompiled_without_a_warning(suffix):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for load in (load_keras_model, convlayers.load_model, convlayers.io.load_model):
+        for load in (load_keras_model, convlayers.load_model, convlayers.saving.load_model):
             model = load(FIXTURES / f"unknown_loss{suffix}", compile=False)
             assert not model.compiled and model.optimizer is None
     assert convlayers.load_model(FIXTURES / f"sgd_categorical{suffix}").compiled
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_keras_load_model_returns_the_model_compiled(tmp_path, suffix):
+    model = convlayers.Sequential([convlayers.Input((3,)), convlayers.Dense(2, name="d")], name="m")
+    model.compile(optimizers.Adam(0.01), "mse", metrics=["mae"])
+    convlayers.saving.save_model(model, tmp_path / f"m{suffix}")
+    loaded = convlayers.models.load_model(tmp_path / f"m{suffix}")
+    assert loaded.compiled and loaded.optimizer.learning_rate == 0.01
+    x = np.ones((4, 3), "float32")
+    assert sorted(loaded.fit(x, np.zeros((4, 2), "float32"), verbose=0).history) == ["loss", "mean_absolute_error" if suffix == ".h5" else "mae"]
 
 
 @pytest.mark.parametrize("name", sorted(UNKNOWN))
