@@ -1,6 +1,6 @@
 """Keras files load compiled, as Keras's ``load_model(compile=True)``: optimizer, loss, metrics and Keras's evaluate numbers.
 
-The files and Keras's numbers come from tests/fixtures/keras-compiled/generate.py (Keras 3.15.1).
+The files and Keras's numbers come from tests/fixtures/keras-compiled/make_compiled_fixtures.py (Keras 3.15.1).
 """
 
 from __future__ import annotations
