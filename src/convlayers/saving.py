@@ -59,7 +59,10 @@ def load_model(filepath: PathLike, custom_objects: Any = None, compile: bool = T
         custom_objects: ``{name: class}`` for custom layers the file names, by their
             registered name (``"package>Name"``, as Keras writes a registered class) or class
             name; in effect while the model is rebuilt, ahead of the global registry.
-        compile: ``False`` returns the model without the compile settings the file holds.
+        compile: ``True`` (Keras's default): a Keras file's model comes back compiled with the
+            settings the file holds (:func:`~convlayers.io.load_keras_model`: the optimizer's
+            config but not its state; what convlayers cannot rebuild warns and loads
+            uncompiled). ``False``: uncompiled, the settings not even read.
         safe_mode: accepted for Keras's signature; convlayers never runs code from a file
             (a ``Lambda`` layer is refused whatever its value).
     """
@@ -70,10 +73,7 @@ def load_model(filepath: PathLike, custom_objects: Any = None, compile: bool = T
     if not isinstance(compile, bool) or not isinstance(safe_mode, bool):
         raise TypeError(f"load_model(): `compile` and `safe_mode` must be bools. Received: compile={compile!r}, safe_mode={safe_mode!r}.")
     with CustomObjectScope(custom_objects):
-        model = _load_file(filepath)
-    if not compile and getattr(model, "compiled", False):
-        model.uncompile()
-    return model
+        return _load_file(filepath, compile=compile)
 
 
 def save_model(model: nn.Module, filepath: PathLike, overwrite: bool = True) -> None:

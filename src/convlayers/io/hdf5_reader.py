@@ -43,7 +43,7 @@ Source = Union[Path, bytes]
 Attribute = Union[str, list[str]]
 
 #: Attributes Keras readers need; no other attribute is read.
-_KERAS_ATTRIBUTES = re.compile(r"(model_config|keras_version|backend|layer_names\d*|weight_names\d*)")
+_KERAS_ATTRIBUTES = re.compile(r"(model_config|training_config|keras_version|backend|layer_names\d*|weight_names\d*)")
 #: The filters h5py writes; any other (a plugin HDF5 would load at read time) is refused.
 _KNOWN_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 32000: "lzf"}
 #: Bounds on the walk: objects visited, and path depth (Keras nests five levels).

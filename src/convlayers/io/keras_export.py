@@ -36,7 +36,7 @@ from ..layers.window import WindowLayer
 from ..layers.image_classes import CLASS_NAMES as IMAGE_CLASSES
 from ..layers import InputLayer
 from ..models import Model, Sequential
-from ..models import losses, optimizers
+from ..models import losses, metrics, optimizers
 from ..models.functional import Functional
 
 #: The Keras whose files these configs mirror.
@@ -314,9 +314,9 @@ def keras_compile_config(model: Sequential) -> dict[str, Any]:
     return {
         "optimizer": optimizers.serialize(spec),  # Keras's full config, defaults filled in
         "loss": _keras_loss(arguments["loss"], owner),
-        "loss_weights": None,
-        "metrics": [_keras_metric(metric, owner) for metric in arguments["metrics"]] or None,
-        "weighted_metrics": None,
+        "loss_weights": arguments["loss_weights"],
+        "metrics": _keras_metrics(arguments["metrics"], owner),
+        "weighted_metrics": _keras_metrics(arguments["weighted_metrics"], owner),
         "run_eagerly": False,
         "steps_per_execution": 1,
         "jit_compile": False,
@@ -332,24 +332,39 @@ def legacy_training_config(model: Sequential) -> dict[str, Any]:
 
 
 def _keras_loss(loss: Any, owner: str) -> Any:
-    if loss is None or isinstance(loss, str):
-        return loss  # a name compile() accepted: Keras's own
-    if type(loss) in losses.CLASSES.values():
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-                "registered_name": None}
-    raise ValueError(
-        f"Keras cannot express {owner}'s loss {loss!r}: a Keras file names a Keras loss (a name such as 'mse', or "
-        f"a convlayers.models.losses class). Compile with one of those, or save as .safetensors."
-    )
+    if isinstance(loss, dict):
+        return {key: _keras_loss(value, owner) for key, value in loss.items()}
+    if isinstance(loss, (list, tuple)):
+        return [_keras_loss(value, owner) for value in loss]
+    try:
+        return None if loss is None else losses.serialize(loss)  # a name compile() accepted, or a Keras class
+    except ValueError:
+        raise ValueError(
+            f"Keras cannot express {owner}'s loss {loss!r}: a Keras file names a Keras loss (a name such as 'mse', or "
+            f"a convlayers.models.losses class). Compile with one of those, or save as .safetensors."
+        ) from None
 
 
-def _keras_metric(metric: Any, owner: str) -> str:
-    if isinstance(metric, str):
-        return metric
-    raise ValueError(
-        f"Keras cannot express {owner}'s metric {metric!r}: a Keras file names metrics by Keras names "
-        f"('accuracy', 'mae'...). Compile with names, or save as .safetensors."
-    )
+def _keras_metrics(spec: Any, owner: str) -> Any:
+    """``metrics``/``weighted_metrics`` as Keras writes them: ``None`` when empty, else names and serialized metrics."""
+    if not spec:
+        return None
+    if isinstance(spec, dict):
+        return {key: _keras_metrics(value, owner) for key, value in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [_keras_metrics(value, owner) if isinstance(value, (list, tuple, dict)) else _keras_metric(value, owner)
+                for value in spec]
+    return _keras_metric(spec, owner)
+
+
+def _keras_metric(metric: Any, owner: str) -> Any:
+    try:
+        return metrics.serialize(metric)
+    except ValueError:
+        raise ValueError(
+            f"Keras cannot express {owner}'s metric {metric!r}: a Keras file names metrics by Keras names "
+            f"('accuracy', 'mae'...) or metric classes. Compile with those, or save as .safetensors."
+        ) from None
 
 
 def _plain(value: Any) -> Any:

@@ -29,6 +29,7 @@ from ..models.functional import Functional
 from .architecture import build_checked, dry_run, state_bytes
 from .container import ModelFileError, PathLike, as_path, existing_file
 from .hdf5_reader import Hdf5Index, h5py_module, index_hdf5, read_datasets
+from .keras_compile import compile_from_keras
 from .keras_config import model_from_keras_config
 from .keras_h5 import SavedLayer, check_writer, read_keras3_layers, read_legacy_layers
 from .keras_layout import is_model, keras3_paths, leaf_layers, legacy_weight_order, own_leaves, weight_count
@@ -65,7 +66,7 @@ _FILE_DTYPES = {
 Plan = list[tuple[int, SavedLayer]]  # (position in leaf_layers(model), the saved weights for it)
 
 
-def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential | Functional:
+def load_keras_model(path: PathLike, backend: str | None = None, *, compile: bool = True) -> Sequential | Functional:
     """Rebuild a Keras model file as a convlayers ``Sequential`` or functional ``Model``, weights included.
 
     Reads ``.keras`` files and legacy ``.h5`` files written by Keras 3 or tf.keras 2:
@@ -79,7 +80,19 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential |
     (``Same(extra_at="begin")``). Keras 1 ``model.save`` files come back as
     :mod:`convlayers.keras1` models computing as the backend that trained them, told by
     the weights' names. ``backend`` (``'tensorflow'`` or ``'theano'``) overrides what a
-    legacy ``.h5`` file says. Raises ``FileNotFoundError`` for a missing file and
+    legacy ``.h5`` file says.
+
+    With ``compile=True`` (Keras's default) a file that holds compile settings (a
+    ``.keras`` file's ``compile_config``, an ``.h5`` file's ``training_config``) comes
+    back compiled with them, as Keras's ``load_model`` does, so ``model.fit`` goes on
+    training: the same optimizer config, loss, ``loss_weights``, metrics and
+    ``weighted_metrics`` (:mod:`~convlayers.io.keras_compile`). The optimizer's state
+    (its slot variables in the file) is not restored: training resumes from a fresh
+    optimizer. What convlayers cannot rebuild (an unknown optimizer, loss or metric)
+    loads the model uncompiled, with a warning saying what and why. ``compile=False``
+    loads it uncompiled.
+
+    Raises ``FileNotFoundError`` for a missing file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and the
     reason otherwise: not a Keras file, a subclassed model, a ``Lambda`` layer (Python
     code, never run from a file), a layer class convlayers lacks (named), a Theano layer the core cannot compute as Theano did (named: a
@@ -106,12 +119,14 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential |
     """
     source = as_path(path)
     kind = _kind(source, _MODEL)
+    compile_config: Any = None
     theano = False  # Keras 3 never ran on Theano: only a Keras 2 .h5 file can say so
     try:
         if kind == "zip":
             _no_backend_for_keras3(backend)
             with open_archive(source) as archive:
                 config = parse_json(read_member(archive, "config.json", MAX_JSON_BYTES), "config.json")
+                compile_config = config.get("compile_config") if isinstance(config, dict) else None
                 architecture = lambda: model_from_keras_config(config)  # noqa: E731
                 blueprint = dry_run(architecture)
                 needed = _needed_bytes(blueprint, source)
@@ -129,6 +144,9 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential |
                     "If it holds weights only, build the model, then call load_keras_weights(model, path)."
                 )
             config = parse_json(model_config, "its `model_config` attribute")
+            training_config = index.text("/", "training_config") if compile else None
+            if training_config is not None:
+                compile_config = parse_json(training_config, "its `training_config` attribute")
             if not index.is_group("/model_weights"):
                 raise ValueError("it has a `model_config` but no `model_weights` group.")
             architecture, theano = _legacy_architecture(index, config, backend)
@@ -144,6 +162,8 @@ def load_keras_model(path: PathLike, backend: str | None = None) -> Sequential |
         raise
     except (ValueError, TypeError) as error:
         raise ModelFileError(source, _MODEL, str(error)) from error
+    if compile:
+        compile_from_keras(model, compile_config, str(source))
     return model
 
 

@@ -76,11 +76,13 @@ def check_model_suffix(path: PathLike) -> str:
     )
 
 
-def load_model(path: PathLike) -> nn.Module:
+def load_model(path: PathLike, *, compile: bool = True) -> nn.Module:
     """Rebuild a model saved with :func:`save_model`: architecture, weights and buffers.
 
     A Keras file (a ``.keras`` zip or an HDF5 ``.h5``, told by its first bytes) is read by
-    :func:`~convlayers.io.load_keras_model`.
+    :func:`~convlayers.io.load_keras_model`; with ``compile=True`` (Keras's default) it
+    comes back compiled with the settings the file holds, as Keras's ``load_model``
+    does (``compile=False``: uncompiled).
 
     Raises ``FileNotFoundError`` if there is no such file and
     :class:`~convlayers.io.ModelFileError` (a ``ValueError``) naming the file and
@@ -97,7 +99,7 @@ def load_model(path: PathLike) -> nn.Module:
     if _is_keras_file(source):
         from .keras_files import load_keras_model  # a .keras zip or an HDF5 file: Keras's formats
 
-        return load_keras_model(source)
+        return load_keras_model(source, compile=compile)
     stored = open_file(source, _WHAT)
     if stored.contents != "model" or stored.architecture is None:
         raise ModelFileError(

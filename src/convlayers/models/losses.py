@@ -414,3 +414,75 @@ def get(identifier: Any) -> Loss:
         f"Could not interpret loss {identifier!r}: expected a Keras loss name, a Loss, a torch.nn loss module "
         f"or a callable (y_true, y_pred) -> loss. Received type {type(identifier).__name__}."
     )
+
+
+#: Keras's serialized function (``keras.saving.serialize_keras_object(keras.losses.mse)``), by module.
+_FUNCTION_MODULES = ("builtins", "keras.losses", "keras.metrics")
+
+
+def serialize(loss: Any) -> str | dict[str, Any]:
+    """A loss as Keras 3 writes it in a ``compile_config``: a name as given, a loss class as Keras's serialized dict.
+
+    Raises ``ValueError`` for what Keras cannot name (a torch loss module, a callable).
+
+    >>> serialize("mse")
+    'mse'
+    >>> serialize(SparseCategoricalCrossentropy(from_logits=True))["config"]
+    {'name': 'sparse_categorical_crossentropy', 'reduction': 'sum_over_batch_size', 'from_logits': True, 'axis': -1, 'ignore_class': None}
+    """
+    if isinstance(loss, str):
+        return loss
+    if type(loss) in CLASSES.values():
+        config = {"name": loss.name, "reduction": loss.reduction, **loss.kwargs}
+        if isinstance(loss, SparseCategoricalCrossentropy):
+            config["ignore_class"] = None  # Keras's key; convlayers has no ignored class
+        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": config, "registered_name": None}
+    raise ValueError(
+        f"losses.serialize: Keras names a loss by a name ('mse'...) or a class ({', '.join(CLASSES)}). Received: {loss!r}."
+    )
+
+
+def deserialize(config: Any) -> str | Loss:
+    """The loss a Keras ``compile_config`` (or a tf.keras 2 ``training_config``) names: a name, or a :class:`Loss`.
+
+    Takes a name (kept as a name, checked), Keras's serialized function
+    (``{"class_name": "function", "config": "mean_squared_error"}``) and a serialized loss
+    class (``module``/``registered_name`` optional, as tf.keras 2 writes them; tf.keras 2's
+    ``reduction="auto"`` is Keras 3's ``"sum_over_batch_size"``). Raises ``ValueError``
+    naming what convlayers cannot rebuild: an unknown name or class, an ``ignore_class``,
+    an argument the class does not take.
+
+    >>> deserialize({"module": "keras.losses", "class_name": "SparseCategoricalCrossentropy",
+    ...              "config": {"name": "scce", "reduction": "sum_over_batch_size", "from_logits": True, "ignore_class": None}})
+    SparseCategoricalCrossentropy(name='scce', from_logits=True, axis=-1)
+    >>> deserialize({"module": "builtins", "class_name": "function", "config": "mean_squared_error"})
+    'mean_squared_error'
+    """
+    if isinstance(config, str):
+        get(config)  # an unknown name is refused here
+        return config
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"losses.deserialize: expected a loss name or a dict with 'class_name'. Received: {config!r}.")
+    class_name, arguments = config["class_name"], config.get("config")
+    if class_name == "function" and isinstance(arguments, str) and config.get("module", "builtins") in _FUNCTION_MODULES:
+        return deserialize(arguments)
+    cls = CLASSES.get(class_name)
+    if cls is None:
+        raise ValueError(f"Unknown loss class {class_name!r}. convlayers rebuilds {', '.join(CLASSES)}, or loss names.")
+    arguments = dict(arguments or {})
+    reduction = arguments.pop("reduction", Loss.reduction)
+    reduction = Loss.reduction if reduction == "auto" else reduction  # tf.keras 2's default
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Loss {class_name}: `reduction` must be one of {REDUCTIONS}. Received: reduction={reduction!r}.")
+    dtype = arguments.pop("dtype", None)
+    if dtype not in (None, "float32"):
+        raise ValueError(f"Loss {class_name}: convlayers computes losses in float32. Received: dtype={dtype!r}.")
+    if arguments.pop("ignore_class", None) is not None:
+        raise ValueError(f"Loss {class_name}: convlayers has no `ignore_class`. Received: ignore_class={config['config']['ignore_class']!r}.")
+    try:
+        loss = cls(**arguments)
+    except TypeError as error:
+        raise ValueError(f"Loss {class_name}: {error}. Received config: {arguments!r}.") from None
+    if reduction != Loss.reduction:
+        loss.reduction = reduction
+    return loss

@@ -264,3 +264,87 @@ def get(identifier: Any, y_true: Tensor, y_pred: Tensor) -> Metric:
         f"Could not interpret metric {identifier!r}: expected a Keras metric name, a Metric or a callable "
         f"(y_true, y_pred) -> per-sample values. Received type {type(identifier).__name__}."
     )
+
+
+def _known_name(name: str) -> bool:
+    """Whether :func:`get` takes this metric name."""
+    return name.lower() in ("accuracy", "acc") or losses.ALIASES.get(name, name) in {**ACCURACIES, **ERRORS, **CLASSES}
+
+
+def _function_name(fn: Any) -> str | None:
+    """The Keras name of a built-in metric function, or ``None`` for any other callable."""
+    name = getattr(fn, "__name__", None)
+    return name if ACCURACIES.get(name) is fn or ERRORS.get(name) is fn else None
+
+
+def serialize(metric: Any) -> str | dict[str, Any]:
+    """A metric as Keras 3 writes it in a ``compile_config``: a name as given, a metric object as Keras's serialized dict.
+
+    A metric class keeps its class; a :class:`MeanMetricWrapper` of a built-in function is
+    Keras's ``MeanMetricWrapper`` naming that function. Raises ``ValueError`` for what
+    Keras cannot name (a callable, a wrapper of one).
+
+    >>> serialize("mae"), serialize(BinaryAccuracy(threshold=0.7))["config"]
+    ('mae', {'name': 'binary_accuracy', 'dtype': 'float32', 'threshold': 0.7})
+    >>> serialize(MeanMetricWrapper(losses.mean_absolute_error, "m"))["config"]["fn"]["config"]
+    'mean_absolute_error'
+    """
+    if isinstance(metric, str):
+        return metric
+    if type(metric) in CLASSES.values():
+        config = {"name": metric.name, "dtype": "float32", **metric.kwargs}
+        return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": config, "registered_name": None}
+    if type(metric) is MeanMetricWrapper and not metric.kwargs and _function_name(metric.fn):
+        fn = {"module": "builtins", "class_name": "function", "config": metric.fn.__name__, "registered_name": "function"}
+        config = {"name": metric.name, "dtype": "float32", "fn": fn}
+        return {"module": "keras.metrics", "class_name": "MeanMetricWrapper", "config": config, "registered_name": None}
+    raise ValueError(
+        f"metrics.serialize: Keras names a metric by a name ('accuracy', 'mae'...), a class ({', '.join(CLASSES)}) or "
+        f"a MeanMetricWrapper of a built-in metric function. Received: {metric!r}."
+    )
+
+
+def deserialize(config: Any) -> str | Metric:
+    """The metric a Keras ``compile_config`` (or a tf.keras 2 ``training_config``) names: a name, or a :class:`Metric`.
+
+    Takes a name (kept as a name, so ``"accuracy"`` still picks its kind from the data;
+    checked), Keras's serialized function (its name), a serialized metric class, and
+    ``MeanMetricWrapper`` entries whose ``fn`` is a built-in function (serialized, or a
+    bare name as tf.keras 2 writes it). Raises ``ValueError`` naming what convlayers
+    cannot rebuild: an unknown name, class or function, a dtype other than float32.
+
+    >>> deserialize({"module": "keras.metrics", "class_name": "SparseCategoricalAccuracy", "config": {"name": "sca", "dtype": "float32"}})
+    SparseCategoricalAccuracy(name='sca')
+    >>> deserialize({"class_name": "MeanMetricWrapper", "config": {"name": "m", "dtype": "float32", "fn": "mean_absolute_error"}}).fn.__name__
+    'mean_absolute_error'
+    """
+    if isinstance(config, str):
+        if not _known_name(config):
+            raise ValueError(f"Unknown metric {config!r}. convlayers rebuilds 'accuracy', 'acc', {', '.join(sorted({**ACCURACIES, **ERRORS, **CLASSES}))} and their short names.")
+        return config
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"metrics.deserialize: expected a metric name or a dict with 'class_name'. Received: {config!r}.")
+    class_name, arguments = config["class_name"], config.get("config")
+    if class_name == "function" and isinstance(arguments, str):
+        return deserialize(arguments)
+    arguments = dict(arguments or {})
+    dtype = arguments.pop("dtype", None)
+    if dtype not in (None, "float32"):
+        raise ValueError(f"Metric {class_name}: convlayers metrics are float32. Received: dtype={dtype!r}.")
+    if class_name == "MeanMetricWrapper":
+        fn = arguments.pop("fn", None)
+        name = fn.get("config") if isinstance(fn, dict) else fn
+        fn = ACCURACIES.get(name) or ERRORS.get(losses.ALIASES.get(name, name)) if isinstance(name, str) else None
+        if fn is None or arguments.keys() - {"name"}:
+            raise ValueError(
+                f"Metric MeanMetricWrapper: convlayers rebuilds wrappers of {', '.join(sorted({**ACCURACIES, **ERRORS}))} "
+                f"with no other arguments. Received config: {config.get('config')!r}."
+            )
+        return MeanMetricWrapper(fn, arguments.get("name", name), "up" if fn in ACCURACIES.values() else "down")
+    cls = CLASSES.get(class_name)
+    if cls is None:
+        raise ValueError(f"Unknown metric class {class_name!r}. convlayers rebuilds {', '.join(CLASSES)}, MeanMetricWrapper, or metric names.")
+    try:
+        return cls(**arguments)
+    except TypeError as error:
+        raise ValueError(f"Metric {class_name}: {error}. Received config: {arguments!r}.") from None

@@ -134,20 +134,6 @@ class Trainer:
         compiled_steps.forget(self)  # graphs of the old loss would guard on it, and recompile
         self.compiled = True
 
-    def uncompile(self) -> None:
-        """Forget :meth:`compile`'s settings (optimizer, loss, metrics): ``fit`` then asks for a new ``compile``.
-
-        >>> import convlayers
-        >>> model = convlayers.Sequential([convlayers.Input((1,)), convlayers.Dense(1)])
-        >>> model.compile("sgd", "mse"); model.uncompile(); model.compiled, model.optimizer
-        (False, None)
-        """
-        self.compiled = False
-        self.optimizer = None
-        self.loss_scaler = None
-        object.__setattr__(self, "loss", None)
-        compiled_steps.forget(self)
-
     @property
     def compile_arguments(self) -> dict[str, Any]:
         """What :meth:`compile` was given: ``optimizer`` (its spec), ``loss`` (a name, a ``Loss``, or a list/dict of them), the rest as given.
