@@ -20,7 +20,7 @@ tensor([-0.2000,  2.0000])
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,17 @@ def serialize(identifier: Any) -> str:
     ('linear', 'hard_silu')
     """
     return get(identifier).name
+
+
+def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Activation:
+    """Keras's ``deserialize``: the activation a name or a :func:`serialize`'d dict describes (Keras stores activations by name).
+
+    ``custom_objects`` (``{name: class or function}``) is looked up before the built-in names.
+
+    >>> deserialize("relu").name, deserialize({"class_name": "function", "config": "swish"}).name
+    ('relu', 'silu')
+    """
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def register(name: str, fn: Callable[[Tensor], Tensor] | Activation) -> None:

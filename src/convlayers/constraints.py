@@ -13,7 +13,7 @@ tensor([0., 2.])
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -168,6 +168,17 @@ def serialize(identifier: Any) -> dict[str, Any] | None:
     {'axis': [0, 1, 2]}
     """
     return None if identifier is None else _REGISTRY.serialize(get(identifier))
+
+
+def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Constraint | None:
+    """Keras's ``deserialize``: the constraint a name or a :func:`serialize`'d dict describes (``None`` stays ``None``).
+
+    ``custom_objects`` (``{name: class or function}``) is looked up before the built-in names.
+
+    >>> deserialize({"class_name": "MaxNorm", "config": {"max_value": 2.0, "axis": 0}})
+    MaxNorm(max_value=2.0, axis=0)
+    """
+    return None if config is None else _REGISTRY.deserialize(config, custom_objects)
 
 
 def register(name: str, obj: Callable[[Tensor], Tensor] | type[Constraint] | Constraint) -> None:

@@ -134,6 +134,28 @@ class Registry(Generic[T]):
             f"dict, an instance of {self.base.__name__}, or a callable. Received: type {type(identifier).__name__}"
         )
 
+    def deserialize(self, config: Any, custom_objects: Mapping[str, Any] | None = None) -> T:
+        """Keras's ``deserialize``: the object a name or a ``serialize``'d dict describes.
+
+        ``custom_objects`` (``{name: class or function}``, Keras's) is looked up first, by the
+        config's ``registered_name`` or ``class_name``.
+        """
+        if not isinstance(config, (str, dict)):
+            raise TypeError(
+                f"Could not deserialize {self.kind} {config!r}: expected a name or a Keras config dict "
+                f"({{'class_name': ..., 'config': ...}}). Received: type {type(config).__name__}"
+            )
+        if custom_objects is not None and not isinstance(custom_objects, Mapping):
+            raise TypeError(f"`custom_objects` must be a dict {{name: class or function}}. Received: {custom_objects!r}")
+        name, arguments = (config, {}) if isinstance(config, str) else self._parse(config)
+        registered = config.get("registered_name") if isinstance(config, dict) else None
+        custom = next((custom_objects[key] for key in (registered, name) if custom_objects and key in custom_objects), None)
+        if custom is None:
+            return self._build(name, arguments)
+        if inspect.isclass(custom) and issubclass(custom, self.base):
+            return custom.from_config(arguments) if hasattr(custom, "from_config") else custom(**arguments)
+        return self.get(custom)
+
     def serialize(self, obj: T) -> dict[str, Any]:
         """Keras 3's dict form: ``{"module", "class_name", "config", "registered_name"}``."""
         if isinstance(obj, Wrapped):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -175,6 +175,17 @@ def serialize(identifier: Any) -> dict[str, Any] | None:
     {'l2': 0.01}
     """
     return None if identifier is None else _REGISTRY.serialize(get(identifier))
+
+
+def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Regularizer | None:
+    """Keras's ``deserialize``: the regularizer a name or a :func:`serialize`'d dict describes (``None`` stays ``None``).
+
+    ``custom_objects`` (``{name: class or function}``) is looked up before the built-in names.
+
+    >>> deserialize(serialize("l2"))
+    L2(l2=0.01)
+    """
+    return None if config is None else _REGISTRY.deserialize(config, custom_objects)
 
 
 def register(name: str, obj: Callable[[Tensor], Tensor] | type[Regularizer] | Regularizer) -> None:

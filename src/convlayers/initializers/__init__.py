@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -363,6 +363,17 @@ def serialize(identifier: Any) -> dict[str, Any] | None:
     {'module': 'keras.initializers', 'class_name': 'Zeros', 'config': {}, 'registered_name': None}
     """
     return None if identifier is None else _REGISTRY.serialize(get(identifier))
+
+
+def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Initializer:
+    """Keras's ``deserialize``: the initializer a name or a :func:`serialize`'d dict describes.
+
+    ``custom_objects`` (``{name: class or function}``) is looked up before the built-in names.
+
+    >>> deserialize(serialize("he_normal"))
+    HeNormal(seed=None, input_axes=None, output_axes=None)
+    """
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def register(name: str, obj: Callable[..., Any] | type[Initializer] | Initializer) -> None:
