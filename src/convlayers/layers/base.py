@@ -41,10 +41,10 @@ def _recording() -> bool:
 def snake_case(name: str) -> str:
     """Keras's ``to_snake_case``: ``'Conv2DTranspose'`` -> ``'conv2d_transpose'``.
 
-    >>> snake_case("DepthwiseConv2D"), snake_case("UpSampling2D")
-    ('depthwise_conv2d', 'up_sampling2d')
+    >>> snake_case("DepthwiseConv2D"), snake_case("UpSampling2D"), snake_case("MeanIoU"), snake_case("RMSprop")
+    ('depthwise_conv2d', 'up_sampling2d', 'mean_io_u', 'rm_sprop')
     """
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 

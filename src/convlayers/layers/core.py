@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, Callable, Sequence
 
 import torch
@@ -15,12 +15,9 @@ from .base import Layer, Shape, dtype_name
 from .arguments import ArgumentTable, DeclaredArguments, positive_int, weight_options
 from .options import SpecWeights
 from .spec import DenseSpec
+from .values import is_int
 
 __all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "TrainingDependentLayer"]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 class InputLayer(Layer):
@@ -154,11 +151,11 @@ def Input(
 def _shape_tuple(value: Any, argument: str, owner: str) -> Shape:
     """A shape argument as a tuple of positive ints and ``None`` (an int ``n`` means ``(n,)``)."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        if _is_int(value):
+        if is_int(value):
             value = (value,)
         else:
             raise TypeError(f"{owner}: `{argument}` must be a tuple of ints or None. Received: {argument}={value!r}.")
-    if not all(d is None or (_is_int(d) and d > 0) for d in value):
+    if not all(d is None or (is_int(d) and d > 0) for d in value):
         raise ValueError(
             f"{owner}: every entry of `{argument}` must be a positive int or None. Received: {argument}={value!r}."
         )
@@ -188,7 +185,7 @@ class SeededLayer(TrainingDependentLayer):
 
     def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if seed is not None and not _is_int(seed):
+        if seed is not None and not is_int(seed):
             raise TypeError(f"{self.owner}: `seed` must be an int or None. Received: seed={seed!r}.")
         self.seed = None if seed is None else int(seed)
         self._generators: dict[torch.device, torch.Generator] = {}

@@ -15,7 +15,6 @@ The lowercase functions (``add``, ``concatenate``...) make the layer and call it
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,6 +23,7 @@ import torch
 from .. import arrays
 from . import symbolic
 from .base import Layer, Shape, _recording
+from .values import is_int
 
 __all__ = [
     "Add",
@@ -46,10 +46,6 @@ __all__ = [
 
 #: Keras's ``backend.epsilon()``: the floor of the norm ``Dot(normalize=True)`` divides by.
 _EPSILON = 1e-7
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 class Merge(Layer):
@@ -295,7 +291,7 @@ class Concatenate(Merge):
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not _is_int(axis):
+        if not is_int(axis):
             raise TypeError(f"{self.owner}: `axis` must be an int. Received: axis={axis!r}.")
         self.axis = int(axis)
 
@@ -364,12 +360,12 @@ class Dot(Merge):
 
     def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not _is_int(axes):
+        if not is_int(axes):
             if not isinstance(axes, (list, tuple)):
                 raise TypeError(f"{self.owner}: invalid type for argument `axes`: it should be a list or an int. Received: axes={axes!r}.")
             if len(axes) != 2:
                 raise ValueError(f"{self.owner}: invalid format for argument `axes`: it should contain two elements. Received: axes={axes!r}.")
-            if not all(_is_int(a) for a in axes):
+            if not all(is_int(a) for a in axes):
                 raise ValueError(f"{self.owner}: invalid format for argument `axes`: list elements should be integers. Received: axes={axes!r}.")
             axes = tuple(int(a) for a in axes)
         self.axes = axes
@@ -377,7 +373,7 @@ class Dot(Merge):
 
     def _pair(self, shapes: list[Shape]) -> tuple[int, int]:
         """The two axes, non-negative, checked against the ranks."""
-        axes = (self.axes, self.axes) if _is_int(self.axes) else self.axes
+        axes = (self.axes, self.axes) if is_int(self.axes) else self.axes
         pair = []
         for axis, shape in zip(axes, shapes):
             if not -len(shape) <= axis < len(shape):
@@ -405,7 +401,7 @@ class Dot(Merge):
         a1, a2 = self._pair(shapes)
         # As Keras: an unknown size against a known one is refused too; the message names the axes as given.
         if shape1[a1] != shape2[a2]:
-            named = (a1, a2) if _is_int(self.axes) else self.axes
+            named = (a1, a2) if is_int(self.axes) else self.axes
             raise ValueError(
                 f"{self.owner}: incompatible input shapes: axis values {shape1[a1]} (at axis {named[0]}) != "
                 f"{shape2[a2]} (at axis {named[1]}). Full input shapes: {shape1}, {shape2}."

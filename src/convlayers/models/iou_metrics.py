@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-from torch import Tensor
 
+from ..layers.base import snake_case
 from .losses import EPSILON
 from .metrics import Metric
 
@@ -58,7 +58,7 @@ class IoU(Metric):
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        super().__init__(name or _snake(type(self).__name__), "up")
+        super().__init__(name or snake_case(type(self).__name__), "up")
 
     def reset_state(self) -> None:
         self.total_cm = torch.zeros(self.num_classes, self.num_classes, dtype=torch.int64)
@@ -94,10 +94,6 @@ class IoU(Metric):
             "name": self.name, "dtype": "int32", "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
             "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis,
         }
-
-
-def _snake(name: str) -> str:
-    return {"IoU": "io_u", "MeanIoU": "mean_io_u", "BinaryIoU": "binary_io_u", "OneHotIoU": "one_hot_io_u", "OneHotMeanIoU": "one_hot_mean_io_u"}[name]
 
 
 class BinaryIoU(IoU):

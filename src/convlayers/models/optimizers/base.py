@@ -16,25 +16,19 @@ clipping sees the true gradients.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable, Iterable
 
 import torch
 
+from ...layers.base import snake_case
 from .schedules import LearningRateSchedule, serialize as serialize_schedule
 
 LearningRate = float | LearningRateSchedule | Callable[[], float]
 _HOOK_TABLES = tuple(
     f"_optimizer_{kind}_{when}_hooks" for kind in ("step", "state_dict", "load_state_dict") for when in ("pre", "post")
 )
-
-
-def _snake_case(name: str) -> str:
-    """Keras's default optimizer name from the class name: ``AdamW`` -> ``adam_w``, ``RMSprop`` -> ``rm_sprop``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -123,7 +117,7 @@ class Optimizer(torch.optim.Optimizer):
                 f"{owner}: argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a "
                 f"callable (that takes no arguments and returns the learning rate). Received instead: learning_rate={learning_rate!r}"
             )
-        self.name = _snake_case(owner) if name is None else name
+        self.name = snake_case(owner) if name is None else name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
