@@ -37,6 +37,7 @@ import torch  # noqa: F401  (the docstrings' examples use it)
 from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate
 
 from ..py_dataset import PyDataset
+from ..data_utils import unpack_x_y_sample_weight
 from . import data, sample_weights
 
 Batch = tuple[Any, Any, Any]  # (x, y, sample_weight); y and sample_weight may be None
@@ -55,16 +56,13 @@ def unpack(batch: Any, owner: str) -> Batch:
     >>> unpack(("x", "y"), "fit")
     ('x', 'y', None)
     """
-    if isinstance(batch, list):
-        batch = tuple(batch)
-    if not isinstance(batch, tuple):
-        return batch, None, None
-    if 1 <= len(batch) <= 3:
-        return tuple(batch) + (None,) * (3 - len(batch))  # type: ignore[return-value]
-    raise ValueError(
-        f"{owner}: data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`; "
-        f"found a {type(batch).__name__} of {len(batch)} elements."
-    )
+    try:
+        return unpack_x_y_sample_weight(batch)
+    except ValueError:  # Keras's rule and message; here the message names the caller and the count
+        raise ValueError(
+            f"{owner}: data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`; "
+            f"found a {type(batch).__name__} of {len(batch)} elements."
+        ) from None
 
 
 class ArraySource:
