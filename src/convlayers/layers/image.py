@@ -14,9 +14,9 @@ from typing import Any, Sequence
 
 import torch
 
-from ..geometry import normalize_data_format
-from .base import Layer, Shape
+from .base import Shape
 from .core import SeededLayer
+from .spatial import DataFormatLayer
 
 
 def factor_range(value: Any, argument: str, owner: str, low: float, high: float, *, open_low: bool = False) -> tuple[float, float]:
@@ -66,20 +66,12 @@ def choice(value: Any, argument: str, owner: str, allowed: Sequence[str]) -> str
     return value
 
 
-class ImageLayer(Layer):
+class ImageLayer(DataFormatLayer):
     """A layer over images: ``(batch, rows, cols, channels)`` or one image ``(rows, cols, channels)`` (or channels first).
 
     Args:
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
     """
-
-    def __init__(self, *, data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format, self.owner)
-
-    @property
-    def channels_last(self) -> bool:
-        return self.data_format == "channels_last"
 
     def _check_input_shape(self, shape: Shape) -> None:
         if len(shape) not in (3, 4):

@@ -8,7 +8,19 @@ from ..geometry import normalize_data_format
 from .base import Layer, Shape
 
 
-class SpatialLayer(Layer):
+class DataFormatLayer(Layer):
+    """A layer with Keras's ``data_format`` argument: ``'channels_last'`` (default) or ``'channels_first'``."""
+
+    def __init__(self, *, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format, self.owner)
+
+    @property
+    def channels_last(self) -> bool:
+        return self.data_format == "channels_last"
+
+
+class SpatialLayer(DataFormatLayer):
     """A layer whose inputs are ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)``.
 
     Subclasses set ``rank`` (the number of spatial dims). With
@@ -19,14 +31,6 @@ class SpatialLayer(Layer):
 
     rank: int
     extra_batch_dims = False
-
-    def __init__(self, *, data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format, self.owner)
-
-    @property
-    def channels_last(self) -> bool:
-        return self.data_format == "channels_last"
 
     def _layout_text(self) -> str:
         spatial = ", ".join(f"spatial_{i + 1}" for i in range(self.rank))
